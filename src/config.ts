@@ -1,0 +1,91 @@
+import { z } from "zod";
+
+/** Keyward's settings, read once from the environment at start-up. */
+export interface Config {
+  readonly production: boolean;
+  /** No MONGODB_URI: keys live in memory and vanish with the process. */
+  readonly devMode: boolean;
+  readonly host: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly mongodbUri?: string;
+  readonly mongodbDatabase: string;
+  readonly redisUrl?: string;
+  readonly rootKey?: string;
+  readonly hashSecret?: string;
+  readonly logLevel: string;
+  readonly shutdownTimeoutMs: number;
+}
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a port number (0-65535)" })
+    .int("must be a port number (0-65535)")
+    .min(0, "must be a port number (0-65535)")
+    .max(65535, "must be a port number (0-65535)")
+    .default(fallback);
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => value || undefined);
+
+const schema = z.object({
+  NODE_ENV: z.string().optional(),
+  KEYWARD_HOST: z.string().min(1, "must not be empty").optional(),
+  KEYWARD_HTTP_PORT: port(8080),
+  KEYWARD_GRPC_PORT: port(50051),
+  MONGODB_URI: optionalText.refine((value) => value === undefined || /^mongodb(\+srv)?:\/\/./.test(value), {
+    error: "must start with mongodb:// or mongodb+srv://",
+  }),
+  MONGODB_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, "must be a database name")
+    .default("keyward"),
+  REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\/./.test(value), {
+    error: "must start with redis:// or rediss://",
+  }),
+  KEYWARD_ROOT_KEY: optionalText.refine((value) => value === undefined || value.length >= 24, {
+    error: "must be at least 24 characters",
+  }),
+  KEYWARD_HASH_SECRET: optionalText.refine((value) => value === undefined || value.length >= 32, {
+    error: "must be at least 32 characters",
+  }),
+  KEYWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  KEYWARD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+});
+
+/** A bad setting, named so that the operator can fix it; values are never echoed (they may be secrets). */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Reads and checks the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const settings = parsed.data;
+  const production = settings.NODE_ENV === "production";
+  const devMode = settings.MONGODB_URI === undefined;
+  if (production && devMode) {
+    throw new ConfigError("MONGODB_URI is required when NODE_ENV=production (dev mode keeps keys only in memory)");
+  }
+  return Object.freeze({
+    production,
+    devMode,
+    // Dev mode listens on loopback only unless told otherwise.
+    host: settings.KEYWARD_HOST ?? (devMode ? "127.0.0.1" : "0.0.0.0"),
+    httpPort: settings.KEYWARD_HTTP_PORT,
+    grpcPort: settings.KEYWARD_GRPC_PORT,
+    mongodbUri: settings.MONGODB_URI,
+    mongodbDatabase: settings.MONGODB_DATABASE,
+    redisUrl: settings.REDIS_URL,
+    rootKey: settings.KEYWARD_ROOT_KEY,
+    hashSecret: settings.KEYWARD_HASH_SECRET,
+    logLevel: settings.KEYWARD_LOG_LEVEL,
+    shutdownTimeoutMs: settings.KEYWARD_SHUTDOWN_TIMEOUT_MS,
+  });
+}

@@ -1,0 +1,30 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { DuplicateRecordError, StoreUnavailableError } from "../store/store-errors.js";
+import type { Middleware } from "./call.js";
+
+/**
+ * Gives every failure a gRPC code. Store outages become UNAVAILABLE, anything
+ * unexpected INTERNAL; the original error rides along as `cause` for the log
+ * and never reaches the caller.
+ */
+export function createErrorMapping(): Middleware {
+  return (next) => async (request, call) => {
+    try {
+      return await next(request, call);
+    } catch (error) {
+      throw toConnectError(error);
+    }
+  };
+}
+
+/** The caller-facing form of an error. */
+export function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof StoreUnavailableError) {
+    return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
+  }
+  if (error instanceof DuplicateRecordError) {
+    return new ConnectError("the record already exists", Code.AlreadyExists, undefined, undefined, error);
+  }
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
+}

@@ -1,0 +1,22 @@
+import { createValidator, violationsToProto } from "@bufbuild/protovalidate";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Middleware } from "./call.js";
+
+/**
+ * Checks every request against the protovalidate rules in the proto files.
+ * A violation is INVALID_ARGUMENT naming the field, with the violations
+ * attached as a `buf.validate.Violations` error detail.
+ */
+export function createValidation(): Middleware {
+  const validator = createValidator();
+  return (next, method) => async (request, call) => {
+    const result = validator.validate(method.input, request);
+    if (result.kind === "valid") return next(request, call);
+    const details = [];
+    if (result.violations) {
+      const [value, desc] = violationsToProto(result.violations);
+      details.push({ desc, value });
+    }
+    throw new ConnectError(result.error.message, Code.InvalidArgument, undefined, details, result.error);
+  };
+}

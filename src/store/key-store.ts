@@ -1,0 +1,40 @@
+import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
+
+/** Which keys ListKeys wants; empty fields match everything. */
+export interface KeyQuery {
+  readonly keyspaceId?: string;
+  readonly ownerId?: string;
+  readonly orgId?: string;
+  /** Only keys whose id sorts after this one (the page token). */
+  readonly afterKeyId?: string;
+  readonly limit: number;
+}
+
+/**
+ * Where key records live. Adapters translate, they decide nothing: every rule
+ * about keys sits in the domain and the services. Each method is atomic on one
+ * key; none needs a transaction.
+ */
+export interface KeyStore {
+  /** Stores a new key. */
+  insert(record: KeyRecord): Promise<void>;
+  /** The key with this id, if any. */
+  get(keyId: string): Promise<KeyRecord | undefined>;
+  /** The key whose current or retired secret has this hash, if any. */
+  findByHash(hash: string): Promise<KeyRecord | undefined>;
+  /** Keys matching the query, ordered by key id (creation order). */
+  list(query: KeyQuery): Promise<KeyRecord[]>;
+  /** Applies the changes to the key and returns it as it is now, or undefined when there is no such key. */
+  update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined>;
+  /**
+   * Takes `cost` credits from the key in one atomic step, never going below
+   * zero. Answers the credits left, or undefined when the key has fewer than
+   * `cost` left (or no credit limit, or does not exist) and nothing was taken.
+   */
+  spendCredits(keyId: string, cost: number): Promise<number | undefined>;
+  /** Removes the key; answers whether it existed. */
+  delete(keyId: string): Promise<boolean>;
+  /** Resolves when the store answers; used by readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

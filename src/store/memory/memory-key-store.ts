@@ -1,0 +1,84 @@
+import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
+import type { KeyQuery, KeyStore } from "../key-store.js";
+import { DuplicateRecordError } from "../store-errors.js";
+
+/**
+ * Keeps keys in this process (dev mode and tests). Records are copied in and
+ * out so that callers can never change stored state by accident.
+ */
+export class MemoryKeyStore implements KeyStore {
+  private readonly records = new Map<string, KeyRecord>();
+  private readonly keyIdByHash = new Map<string, string>();
+
+  async insert(record: KeyRecord): Promise<void> {
+    if (this.records.has(record.keyId)) throw new DuplicateRecordError("key id");
+    if (secretHashes(record).some((hash) => this.keyIdByHash.has(hash))) throw new DuplicateRecordError("key hash");
+    this.store(structuredClone(record));
+  }
+
+  async get(keyId: string): Promise<KeyRecord | undefined> {
+    return copy(this.records.get(keyId));
+  }
+
+  async findByHash(hash: string): Promise<KeyRecord | undefined> {
+    const keyId = this.keyIdByHash.get(hash);
+    return keyId === undefined ? undefined : copy(this.records.get(keyId));
+  }
+
+  async list(query: KeyQuery): Promise<KeyRecord[]> {
+    const matches = [...this.records.values()]
+      .filter(
+        (record) =>
+          (!query.keyspaceId || record.keyspaceId === query.keyspaceId) &&
+          (!query.ownerId || record.ownerId === query.ownerId) &&
+          (!query.orgId || record.orgId === query.orgId) &&
+          (!query.afterKeyId || record.keyId > query.afterKeyId),
+      )
+      .sort((a, b) => (a.keyId < b.keyId ? -1 : 1));
+    return matches.slice(0, query.limit).map((record) => structuredClone(record));
+  }
+
+  async update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
+    const current = this.records.get(keyId);
+    if (!current) return undefined;
+    const next: KeyRecord = { ...current, ...structuredClone(changes) };
+    this.forget(current);
+    this.store(next);
+    return structuredClone(next);
+  }
+
+  async spendCredits(keyId: string, cost: number): Promise<number | undefined> {
+    const record = this.records.get(keyId);
+    if (record?.remaining === undefined || record.remaining < cost) return undefined;
+    record.remaining -= cost;
+    return record.remaining;
+  }
+
+  async delete(keyId: string): Promise<boolean> {
+    const record = this.records.get(keyId);
+    if (record) this.forget(record);
+    return record !== undefined;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  private store(record: KeyRecord): void {
+    this.records.set(record.keyId, record);
+    for (const hash of secretHashes(record)) this.keyIdByHash.set(hash, record.keyId);
+  }
+
+  private forget(record: KeyRecord): void {
+    this.records.delete(record.keyId);
+    for (const hash of secretHashes(record)) this.keyIdByHash.delete(hash);
+  }
+}
+
+function secretHashes(record: KeyRecord): string[] {
+  return [record.hash, ...record.retiredSecrets.map((secret) => secret.hash)];
+}
+
+function copy(record: KeyRecord | undefined): KeyRecord | undefined {
+  return record && structuredClone(record);
+}

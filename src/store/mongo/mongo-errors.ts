@@ -1,0 +1,28 @@
+import { MongoError, MongoNetworkError, MongoServerSelectionError, MongoTopologyClosedError } from "mongodb";
+import { DuplicateRecordError, StoreUnavailableError } from "../store-errors.js";
+
+const DUPLICATE_KEY = 11000;
+
+/** Turns driver errors into the store's errors; anything unexpected passes through unchanged. */
+export function translateMongoError(error: unknown): unknown {
+  if (
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNetworkError ||
+    error instanceof MongoTopologyClosedError
+  ) {
+    return new StoreUnavailableError("MongoDB", { cause: error });
+  }
+  if (error instanceof MongoError && error.code === DUPLICATE_KEY) {
+    return new DuplicateRecordError("key", { cause: error });
+  }
+  return error;
+}
+
+/** Runs one driver call, translating its errors. */
+export async function mongoCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw translateMongoError(error);
+  }
+}

@@ -1,0 +1,90 @@
+import type { Collection, Filter, MongoClient } from "mongodb";
+import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
+import type { KeyQuery, KeyStore } from "../key-store.js";
+import { fromDocument, type KeyDocument, toDocument, toUpdate } from "./key-document.js";
+import { mongoCall } from "./mongo-errors.js";
+
+const COLLECTION = "keys";
+
+/** Key records in a MongoDB collection. Every method is a single-document operation. */
+export class MongoKeyStore implements KeyStore {
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly keys: Collection<KeyDocument>,
+  ) {}
+
+  /** Opens the collection and creates its indexes (idempotent; MongoDB skips existing ones). */
+  static async open(client: MongoClient, dbName?: string): Promise<MongoKeyStore> {
+    const keys = client.db(dbName).collection<KeyDocument>(COLLECTION);
+    await mongoCall(() =>
+      keys.createIndexes([
+        { key: { keyId: 1 }, name: "keyId_unique", unique: true },
+        { key: { hash: 1 }, name: "hash_unique", unique: true },
+        // Not unique: keys without retired secrets would all index the same empty value.
+        { key: { "retiredSecrets.hash": 1 }, name: "retired_hash" },
+        { key: { keyspaceId: 1, keyId: 1 }, name: "keyspace_list" },
+        { key: { ownerId: 1, keyId: 1 }, name: "owner_list" },
+        { key: { orgId: 1, keyId: 1 }, name: "org_list" },
+      ]),
+    );
+    return new MongoKeyStore(client, keys);
+  }
+
+  async insert(record: KeyRecord): Promise<void> {
+    await mongoCall(() => this.keys.insertOne(toDocument(record)));
+  }
+
+  async get(keyId: string): Promise<KeyRecord | undefined> {
+    return this.findOne({ keyId });
+  }
+
+  async findByHash(hash: string): Promise<KeyRecord | undefined> {
+    return this.findOne({ $or: [{ hash }, { "retiredSecrets.hash": hash }] });
+  }
+
+  async list(query: KeyQuery): Promise<KeyRecord[]> {
+    const filter: Filter<KeyDocument> = {};
+    if (query.keyspaceId) filter.keyspaceId = query.keyspaceId;
+    if (query.ownerId) filter.ownerId = query.ownerId;
+    if (query.orgId) filter.orgId = query.orgId;
+    if (query.afterKeyId) filter.keyId = { $gt: query.afterKeyId };
+    const documents = await mongoCall(() => this.keys.find(filter).sort({ keyId: 1 }).limit(query.limit).toArray());
+    return documents.map(fromDocument);
+  }
+
+  async update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
+    const document = await mongoCall(() =>
+      this.keys.findOneAndUpdate({ keyId }, toUpdate(changes), { returnDocument: "after" }),
+    );
+    return document ? fromDocument(document) : undefined;
+  }
+
+  async spendCredits(keyId: string, cost: number): Promise<number | undefined> {
+    const document = await mongoCall(() =>
+      this.keys.findOneAndUpdate(
+        { keyId, remaining: { $gte: cost } },
+        { $inc: { remaining: -cost } },
+        { returnDocument: "after", projection: { remaining: 1 } },
+      ),
+    );
+    return document?.remaining;
+  }
+
+  async delete(keyId: string): Promise<boolean> {
+    const result = await mongoCall(() => this.keys.deleteOne({ keyId }));
+    return result.deletedCount === 1;
+  }
+
+  async ping(): Promise<void> {
+    await mongoCall(() => this.client.db().command({ ping: 1 }));
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async findOne(filter: Filter<KeyDocument>): Promise<KeyRecord | undefined> {
+    const document = await mongoCall(() => this.keys.findOne(filter));
+    return document ? fromDocument(document) : undefined;
+  }
+}

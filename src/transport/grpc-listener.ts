@@ -1,0 +1,39 @@
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import type { BoundService } from "../rpc/call.js";
+import { addReflection } from "./grpc-reflection.js";
+import { addGrpcServices } from "./grpc-server.js";
+
+/** A listening gRPC server and its health status. */
+export interface GrpcListener {
+  readonly port: number;
+  /** Sets what `grpc.health.v1.Health` answers for the whole server and for each service. */
+  setServing(serving: boolean): void;
+  /** Stops accepting, lets calls in flight finish, then closes. */
+  close(): Promise<void>;
+}
+
+/** The gRPC port: the bound services, `grpc.health.v1.Health` and server reflection. */
+export async function listenGrpc(services: readonly BoundService[], host: string, port: number): Promise<GrpcListener> {
+  const server = new Server();
+  addGrpcServices(server, services);
+  const names = ["", ...services.map(({ service }) => service.typeName)];
+  const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, "NOT_SERVING"])));
+  health.addToServer(server);
+  addReflection(
+    server,
+    services.map(({ service }) => service),
+  );
+  const boundPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, actual) =>
+      error ? reject(error) : resolve(actual),
+    ),
+  );
+  return {
+    port: boundPort,
+    setServing(serving) {
+      for (const name of names) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+    },
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}

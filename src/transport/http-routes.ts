@@ -1,0 +1,35 @@
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ReadinessReport } from "../health/readiness.js";
+import type { BoundService } from "../rpc/call.js";
+import { connectRoutes, peerContextValues } from "./connect-routes.js";
+import type { HttpHandler } from "./http-server.js";
+
+/**
+ * The HTTP port: every bound service over Connect, gRPC-Web and gRPC, plus
+ * `/healthz` (the process is alive) and `/readyz` (every store answers).
+ */
+export function httpRoutes(services: readonly BoundService[], readiness: () => Promise<ReadinessReport>): HttpHandler {
+  return connectNodeAdapter({
+    routes: connectRoutes(services),
+    contextValues: peerContextValues,
+    fallback(request, response) {
+      const path = request.url?.split("?")[0];
+      if (request.method === "GET" && path === "/healthz") {
+        respondJson(response, 200, { status: "ok" });
+      } else if (request.method === "GET" && path === "/readyz") {
+        readiness().then(
+          (report) => respondJson(response, report.ready ? 200 : 503, report),
+          () => respondJson(response, 503, { ready: false }),
+        );
+      } else {
+        respondJson(response, 404, { error: "not found" });
+      }
+    },
+  });
+}
+
+function respondJson(response: Parameters<HttpHandler>[1], status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  response.end(text);
+}

@@ -1,0 +1,36 @@
+import { randomBytes } from "node:crypto";
+import type { KeyRecord } from "../../src/keys/key-record.js";
+
+let sequence = 0;
+
+/** A complete key record with unique id and hash; override any field. */
+export function sampleRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
+  sequence += 1;
+  const created = new Date(Date.UTC(2026, 0, 1, 0, 0, sequence % 60));
+  return {
+    // Ids sort in creation order, like the real ones.
+    keyId: `key_01TEST${String(sequence).padStart(20, "0")}`,
+    keyspaceId: "default",
+    hash: randomBytes(32).toString("base64url"),
+    retiredSecrets: [],
+    name: `key ${sequence}`,
+    description: "",
+    ownerId: "user_1",
+    orgId: "org_1",
+    environment: "test",
+    prefix: "kw",
+    byteLength: 16,
+    start: "kw_abcd",
+    enabled: true,
+    scopes: [],
+    roles: [],
+    permissions: [],
+    ratelimits: [],
+    createdBy: "tests",
+    createdAt: created,
+    updatedAt: created,
+    revoked: false,
+    revocationReason: "",
+    ...overrides,
+  };
+}
