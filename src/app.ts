@@ -27,13 +27,19 @@ export interface KeywardOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** How often the gRPC health service re-checks the stores. */
+  readonly healthRefreshMs?: number;
 }
 
 const READINESS_TIMEOUT_MS = 1_000;
-const HEALTH_INTERVAL_MS = 5_000;
 
 /** Wires stores, services and both transports together and starts listening. */
-export async function startKeyward({ config, logger, clock = systemClock }: KeywardOptions): Promise<Keyward> {
+export async function startKeyward({
+  config,
+  logger,
+  clock = systemClock,
+  healthRefreshMs = 5_000,
+}: KeywardOptions): Promise<Keyward> {
   const stores = await openStores(config, logger);
   const middleware = [createLogging(logger), createErrorMapping(), createValidation()];
   const services = [
@@ -56,7 +62,7 @@ export async function startKeyward({ config, logger, clock = systemClock }: Keyw
   // The gRPC health service mirrors /readyz, refreshed in the background.
   const refreshHealth = async () => grpc.setServing((await readiness()).ready);
   await refreshHealth();
-  const healthTimer = setInterval(refreshHealth, HEALTH_INTERVAL_MS);
+  const healthTimer = setInterval(refreshHealth, healthRefreshMs);
   healthTimer.unref();
 
   return {

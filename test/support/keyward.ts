@@ -10,7 +10,10 @@ export interface TestKeyward extends Keyward {
 }
 
 /** Starts Keyward with the given environment on top of test defaults (loopback, port 0, debug logs, dev mode). */
-export async function startTestKeyward(env: Record<string, string> = {}, clock?: Clock): Promise<TestKeyward> {
+export async function startTestKeyward(
+  env: Record<string, string> = {},
+  options: { clock?: Clock; healthRefreshMs?: number } = {},
+): Promise<TestKeyward> {
   const logs: string[] = [];
   const config = loadConfig({
     KEYWARD_HOST: "127.0.0.1",
@@ -20,6 +23,6 @@ export async function startTestKeyward(env: Record<string, string> = {}, clock?:
     ...env,
   });
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
-  const keyward = await startKeyward({ config, logger, clock });
+  const keyward = await startKeyward({ config, logger, ...options });
   return { ...keyward, logs };
 }

@@ -2,13 +2,17 @@ import { MongoError, MongoNetworkError, MongoServerSelectionError, MongoTopology
 import { DuplicateRecordError, StoreUnavailableError } from "../store-errors.js";
 
 const DUPLICATE_KEY = 11000;
+// The driver lets some socket errors through unwrapped (EPIPE when the server
+// has just gone away, for one); inside a driver call they mean the same thing.
+const NETWORK_ERROR_CODES = new Set(["EPIPE", "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENOTCONN"]);
 
 /** Turns driver errors into the store's errors; anything unexpected passes through unchanged. */
 export function translateMongoError(error: unknown): unknown {
   if (
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNetworkError ||
-    error instanceof MongoTopologyClosedError
+    error instanceof MongoTopologyClosedError ||
+    NETWORK_ERROR_CODES.has((error as NodeJS.ErrnoException | undefined)?.code ?? "")
   ) {
     return new StoreUnavailableError("MongoDB", { cause: error });
   }
