@@ -1,14 +1,25 @@
+import type { DescMethodUnary } from "@bufbuild/protobuf";
+import { ulid } from "ulid";
+import { AuditService } from "../gen/keyward/v1/audit_service_pb.js";
 import { KeyService } from "../gen/keyward/v1/key_service_pb.js";
+import { KeyspaceService } from "../gen/keyward/v1/keyspace_service_pb.js";
+import { BOOTSTRAP_KEY_ID, bootstrap } from "./bootstrap.js";
 import type { Config } from "./config.js";
 import { checkReadiness } from "./health/readiness.js";
 import { type Clock, systemClock } from "./keys/clock.js";
 import { createKeyHasher } from "./keys/key-hasher.js";
 import { createKeyIdFactory } from "./keys/key-id.js";
 import type { Logger } from "./logger.js";
+import { createAuditLog } from "./rpc/audit-log.js";
+import { createAuditService } from "./rpc/audit-service.js";
+import { createAuthFailureLimiter } from "./rpc/auth-failure-limiter.js";
+import { createAuthentication } from "./rpc/authentication.js";
 import { bindService } from "./rpc/bind-service.js";
 import { createErrorMapping } from "./rpc/error-mapping.js";
 import { createKeyService } from "./rpc/key-service.js";
+import { createKeyspaceService } from "./rpc/keyspace-service.js";
 import { createLogging } from "./rpc/logging.js";
+import { createRootKeyAuthenticator } from "./rpc/root-key-authenticator.js";
 import { createValidation } from "./rpc/validation.js";
 import { openStores } from "./stores.js";
 import { listenGrpc } from "./transport/grpc-listener.js";
@@ -19,6 +30,8 @@ import { listenHttp } from "./transport/http-server.js";
 export interface Keyward {
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** In dev mode without KEYWARD_ROOT_KEY: the root key made at start-up, to be shown once. */
+  readonly generatedRootKey?: string;
   /** Stops accepting calls, drains those in flight, closes the stores. */
   stop(): Promise<void>;
 }
@@ -32,6 +45,7 @@ export interface KeywardOptions {
 }
 
 const READINESS_TIMEOUT_MS = 1_000;
+const isVerifyKey = (method: DescMethodUnary) => method === KeyService.method.verifyKey;
 
 /** Wires stores, services and both transports together and starts listening. */
 export async function startKeyward({
@@ -41,19 +55,53 @@ export async function startKeyward({
   healthRefreshMs = 5_000,
 }: KeywardOptions): Promise<Keyward> {
   const stores = await openStores(config, logger);
-  const middleware = [createLogging(logger), createErrorMapping(), createValidation()];
+  const hasher = createKeyHasher(config.hashSecret);
+  const { generatedRootKey } = await bootstrap(
+    { keys: stores.keys, keyspaces: stores.keyspaces, hasher, clock },
+    { rootKey: config.rootKey, devMode: config.devMode },
+  );
+
+  // Outermost first. Audit sits outside authentication so that refusals are recorded.
+  const middleware = [
+    createLogging(logger),
+    createAuditLog({
+      audit: stores.audit,
+      clock,
+      newEventId: () => `evt_${ulid(clock())}`,
+      logger,
+      audited: (method) => !isVerifyKey(method),
+    }),
+    createErrorMapping(),
+    createAuthentication({
+      authenticate: createRootKeyAuthenticator({ store: stores.keys, hasher, clock }),
+      failures: createAuthFailureLimiter(config.authFailuresPerMinute, clock),
+      needsRootKey: (method) => !(isVerifyKey(method) && config.verifyAuth === "none"),
+    }),
+    createValidation(),
+  ];
   const services = [
     bindService(
       KeyService,
       createKeyService({
-        store: stores.keys,
-        hasher: createKeyHasher(config.hashSecret),
+        keys: stores.keys,
+        keyspaces: stores.keyspaces,
+        hasher,
         clock,
         newKeyId: createKeyIdFactory(clock),
-        defaults: { keyspaceId: "default", prefix: "kw", byteLength: 16 },
+        bootstrapKeyId: BOOTSTRAP_KEY_ID,
       }),
       middleware,
     ),
+    bindService(
+      KeyspaceService,
+      createKeyspaceService({
+        keyspaces: stores.keyspaces,
+        clock,
+        newKeyspaceId: () => `ks_${ulid(clock()).toLowerCase()}`,
+      }),
+      middleware,
+    ),
+    bindService(AuditService, createAuditService(stores.audit), middleware),
   ];
   const readiness = () => checkReadiness(stores.dependencies, READINESS_TIMEOUT_MS);
   const grpc = await listenGrpc(services, config.host, config.grpcPort);
@@ -68,6 +116,7 @@ export async function startKeyward({
   return {
     grpcPort: grpc.port,
     httpPort: http.port,
+    generatedRootKey,
     async stop() {
       clearInterval(healthTimer);
       grpc.setServing(false);

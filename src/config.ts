@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseKey } from "./keys/key-material.js";
 
 /** Keyward's settings, read once from the environment at start-up. */
 export interface Config {
@@ -12,6 +13,9 @@ export interface Config {
   readonly mongodbDatabase: string;
   readonly redisUrl?: string;
   readonly rootKey?: string;
+  /** "root_key": VerifyKey needs a root key with verify_key; "none": anyone who reaches the port may verify. */
+  readonly verifyAuth: "root_key" | "none";
+  readonly authFailuresPerMinute: number;
   readonly hashSecret?: string;
   readonly logLevel: string;
   readonly shutdownTimeoutMs: number;
@@ -45,9 +49,11 @@ const schema = z.object({
   REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\/./.test(value), {
     error: "must start with redis:// or rediss://",
   }),
-  KEYWARD_ROOT_KEY: optionalText.refine((value) => value === undefined || value.length >= 24, {
-    error: "must be at least 24 characters",
+  KEYWARD_ROOT_KEY: optionalText.refine((value) => value === undefined || parseKey(value) !== undefined, {
+    error: "must be a Keyward key: make one with `npm run root-key`",
   }),
+  KEYWARD_VERIFY_AUTH: z.enum(["root_key", "none"]).default("root_key"),
+  KEYWARD_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
   KEYWARD_HASH_SECRET: optionalText.refine((value) => value === undefined || value.length >= 32, {
     error: "must be at least 32 characters",
   }),
@@ -84,6 +90,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mongodbDatabase: settings.MONGODB_DATABASE,
     redisUrl: settings.REDIS_URL,
     rootKey: settings.KEYWARD_ROOT_KEY,
+    verifyAuth: settings.KEYWARD_VERIFY_AUTH,
+    authFailuresPerMinute: settings.KEYWARD_AUTH_FAILURES_PER_MINUTE,
     hashSecret: settings.KEYWARD_HASH_SECRET,
     logLevel: settings.KEYWARD_LOG_LEVEL,
     shutdownTimeoutMs: settings.KEYWARD_SHUTDOWN_TIMEOUT_MS,

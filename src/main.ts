@@ -8,15 +8,19 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   const keyward = await startKeyward({ config, logger });
+  if (config.devMode) {
+    const addresses = `gRPC: ${config.host}:${keyward.grpcPort}   HTTP: ${config.host}:${keyward.httpPort}`;
+    const rootKey = keyward.generatedRootKey
+      ? ["", "Root key for management calls (shown only now):", keyward.generatedRootKey]
+      : [];
+    process.stderr.write(`\n${devModeBanner([addresses, ...rootKey])}\n\n`);
+  } else if (!config.rootKey) {
+    logger.warn("KEYWARD_ROOT_KEY is not set: only root keys already stored can authorise management calls");
+  }
   logger.info(
     { grpcPort: keyward.grpcPort, httpPort: keyward.httpPort, host: config.host, devMode: config.devMode },
     "keyward started",
   );
-  if (config.devMode) {
-    process.stderr.write(
-      `\n${devModeBanner([`gRPC: ${config.host}:${keyward.grpcPort}   HTTP: ${config.host}:${keyward.httpPort}`])}\n\n`,
-    );
-  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,4 +1,5 @@
 import type { DescMethodUnary, DescService, Message, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { Principal } from "../auth/principal.js";
 
 /** What a service method knows about the call it serves, whichever transport carried it. */
 export interface Call {
@@ -9,6 +10,10 @@ export interface Call {
   readonly requestId: string;
   /** A request header (gRPC metadata), by lower-case name. */
   header(name: string): string | undefined;
+  /** The root key the caller authenticated with; set once, by the authentication step. */
+  principal?: Principal;
+  /** What the call acts on, as authorization learned it; the audit log records it. */
+  target?: { keyspaceId?: string; keyId?: string };
 }
 
 /** One unary method of a service, free of any transport. */

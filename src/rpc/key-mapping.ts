@@ -1,6 +1,5 @@
-import { create } from "@bufbuild/protobuf";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { durationFromMs, durationMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs, durationMs, type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type Key,
   KeySchema,
@@ -9,9 +8,15 @@ import {
   type Refill,
   RefillInterval,
   RefillSchema,
+  VerifyCode,
 } from "../../gen/keyward/v1/key_pb.js";
+import type {
+  CreateKeyRequest,
+  UpdateKeyRequest,
+  VerifyKeyResponseSchema,
+} from "../../gen/keyward/v1/key_service_pb.js";
 import { isExpired } from "../keys/key-checks.js";
-import type { KeyRecord, RatelimitPolicy, RefillPolicy } from "../keys/key-record.js";
+import type { KeyChanges, KeyRecord, KeySettings, RatelimitPolicy, RefillPolicy } from "../keys/key-record.js";
 
 /** Translations between the API's messages and the domain's records. No rules live here. */
 
@@ -48,20 +53,84 @@ export function toKeyMessage(record: KeyRecord, now: number): Key {
   });
 }
 
+/** VerifyKey's answer: the outcome and the key's public fields. */
+export function toVerifyAnswer(
+  record: KeyRecord,
+  code: VerifyCode,
+  remaining: number | undefined,
+): MessageInitShape<typeof VerifyKeyResponseSchema> {
+  return {
+    valid: code === VerifyCode.VALID,
+    code,
+    keyId: record.keyId,
+    keyspaceId: record.keyspaceId,
+    name: record.name,
+    ownerId: record.ownerId,
+    orgId: record.orgId,
+    environment: record.environment,
+    meta: record.meta,
+    scopes: record.scopes,
+    roles: record.roles,
+    permissions: record.permissions,
+    expiresAt: toTimestamp(record.expiresAt),
+    enabled: record.enabled,
+    remaining: remaining === undefined ? undefined : BigInt(remaining),
+  };
+}
+
+type SettingsSource = Pick<
+  CreateKeyRequest,
+  | "name"
+  | "description"
+  | "ownerId"
+  | "orgId"
+  | "environment"
+  | "expiresAt"
+  | "meta"
+  | "scopes"
+  | "roles"
+  | "permissions"
+  | "remaining"
+  | "refill"
+  | "ratelimits"
+>;
+
+/** The settings a create or update request carries, in the domain's terms. */
+export function settingsFromRequest(request: SettingsSource): Omit<KeySettings, "enabled"> {
+  return {
+    name: request.name,
+    description: request.description,
+    ownerId: request.ownerId,
+    orgId: request.orgId,
+    environment: request.environment,
+    expiresAt: request.expiresAt && timestampDate(request.expiresAt),
+    meta: request.meta,
+    scopes: request.scopes,
+    roles: request.roles,
+    permissions: request.permissions,
+    // The API caps credits far inside a double's exact range.
+    remaining: request.remaining === undefined ? undefined : Number(request.remaining),
+    refill: fromRefill(request.refill),
+    ratelimits: fromRatelimits(request.ratelimits),
+  };
+}
+
+/** Only the fields named in the update mask (whose paths validation has checked), plus the time of the change. */
+export function changesFromUpdate(request: UpdateKeyRequest, now: number): KeyChanges {
+  const settings: Record<string, unknown> = { ...settingsFromRequest(request), enabled: request.enabled };
+  const changes: Record<string, unknown> = { updatedAt: new Date(now) };
+  for (const path of request.updateMask?.paths ?? []) {
+    const field = path.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    changes[field] = settings[field];
+  }
+  return changes as KeyChanges;
+}
+
 export function toTimestamp(date: Date | undefined): Timestamp | undefined {
   return date && timestampFromDate(date);
 }
 
-export function fromTimestamp(timestamp: Timestamp | undefined): Date | undefined {
-  return timestamp && timestampDate(timestamp);
-}
-
-/** Credits as the domain counts them; the API's int64 is capped well inside a double's exact range. */
-export function fromCredits(remaining: bigint | undefined): number | undefined {
-  return remaining === undefined ? undefined : Number(remaining);
-}
-
-export function fromRatelimits(ratelimits: Ratelimit[]): RatelimitPolicy[] {
+export function fromRatelimits(ratelimits: readonly Ratelimit[]): RatelimitPolicy[] {
   return ratelimits.map((limit) => ({
     name: limit.name,
     limit: Number(limit.limit),
@@ -69,21 +138,21 @@ export function fromRatelimits(ratelimits: Ratelimit[]): RatelimitPolicy[] {
   }));
 }
 
-export function fromRefill(refill: Refill | undefined): RefillPolicy | undefined {
+export function toRatelimitMessage(limit: RatelimitPolicy): Ratelimit {
+  return create(RatelimitSchema, {
+    name: limit.name,
+    limit: BigInt(limit.limit),
+    duration: durationFromMs(limit.durationMs),
+  });
+}
+
+function fromRefill(refill: Refill | undefined): RefillPolicy | undefined {
   if (!refill) return undefined;
   return {
     interval: refill.interval === RefillInterval.MONTHLY ? "monthly" : "daily",
     amount: Number(refill.amount),
     refillDay: refill.refillDay,
   };
-}
-
-function toRatelimitMessage(limit: RatelimitPolicy): Ratelimit {
-  return create(RatelimitSchema, {
-    name: limit.name,
-    limit: BigInt(limit.limit),
-    duration: durationFromMs(limit.durationMs),
-  });
 }
 
 function toRefillMessage(refill: RefillPolicy): Refill {

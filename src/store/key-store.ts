@@ -1,8 +1,9 @@
 import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
+import type { KeyspaceFilter } from "./keyspace-filter.js";
 
 /** Which keys ListKeys wants; empty fields match everything. */
 export interface KeyQuery {
-  readonly keyspaceId?: string;
+  readonly keyspaces?: KeyspaceFilter;
   readonly ownerId?: string;
   readonly orgId?: string;
   /** Only keys whose id sorts after this one (the page token). */
@@ -34,7 +35,4 @@ export interface KeyStore {
   spendCredits(keyId: string, cost: number): Promise<number | undefined>;
   /** Removes the key; answers whether it existed. */
   delete(keyId: string): Promise<boolean>;
-  /** Resolves when the store answers; used by readiness checks. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
 }

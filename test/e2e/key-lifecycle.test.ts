@@ -3,6 +3,7 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
+import { KeyspaceService } from "../../gen/keyward/v1/keyspace_service_pb.js";
 import { callError, connectRoute, ROUTES, type RouteClient } from "../support/clients.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 
@@ -11,6 +12,9 @@ const { createKey, getKey, listKeys, updateKey, verifyKey, revokeKey, rerollKey,
 let keyward: TestKeyward;
 beforeAll(async () => {
   keyward = await startTestKeyward();
+  const admin = connectRoute("grpc-js → gRPC port", keyward);
+  await admin.call(KeyspaceService.method.createKeyspace, { keyspaceId: "billing", name: "Billing API" });
+  admin.close();
 });
 afterAll(async () => {
   await keyward.stop();

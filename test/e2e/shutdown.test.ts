@@ -1,9 +1,10 @@
 import net from "node:net";
 import { describe, expect, it } from "vitest";
+import { generateRootKey } from "../../src/bootstrap.js";
 import { startKeywardProcess } from "../support/process.js";
 
 /** Opens a raw HTTP/1.1 connection and sends all but the last byte of a CreateKey call. */
-async function startSlowCall(port: number) {
+async function startSlowCall(port: number, rootKey: string) {
   const body = JSON.stringify({ name: "in flight during shutdown" });
   const socket = net.connect(port, "127.0.0.1");
   await new Promise((resolve) => socket.once("connect", resolve));
@@ -14,6 +15,7 @@ async function startSlowCall(port: number) {
   const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
   socket.write(
     "POST /keyward.v1.KeyService/CreateKey HTTP/1.1\r\nhost: keyward\r\ncontent-type: application/json\r\n" +
+      `authorization: Bearer ${rootKey}\r\n` +
       `content-length: ${body.length}\r\n\r\n${body.slice(0, -1)}`,
   );
   return {
@@ -27,8 +29,12 @@ async function startSlowCall(port: number) {
 
 describe("SIGTERM", () => {
   it("stops accepting, finishes the call in flight, closes the stores and exits 0", async () => {
-    const keyward = await startKeywardProcess("node", ["dist/src/main.js"], { REDIS_URL: "redis://127.0.0.1:6379" });
-    const slow = await startSlowCall(keyward.httpPort);
+    const rootKey = generateRootKey();
+    const keyward = await startKeywardProcess("node", ["dist/src/main.js"], {
+      REDIS_URL: "redis://127.0.0.1:6379",
+      KEYWARD_ROOT_KEY: rootKey,
+    });
+    const slow = await startSlowCall(keyward.httpPort, rootKey);
     const exit = keyward.signal("SIGTERM");
     await expect.poll(() => keyward.output()).toContain("draining calls and stopping");
 

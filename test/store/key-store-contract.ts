@@ -82,18 +82,37 @@ export function keyStoreContract(adapter: string, open: () => Promise<StoreUnder
       for (const record of [...records].reverse()) await store.insert(record);
       const ids = (list: { keyId: string }[]) => list.map((record) => record.keyId);
 
-      expect(ids(await store.list({ keyspaceId, limit: 10 }))).toEqual(ids(records));
-      expect(ids(await store.list({ keyspaceId, ownerId: "alice", limit: 10 }))).toEqual(
+      expect(ids(await store.list({ keyspaces: { in: [keyspaceId] }, limit: 10 }))).toEqual(ids(records));
+      expect(ids(await store.list({ keyspaces: { in: [keyspaceId] }, ownerId: "alice", limit: 10 }))).toEqual(
         ids([records[0], records[2], records[3]] as never),
       );
-      expect(ids(await store.list({ keyspaceId, ownerId: "alice", orgId: "acme", limit: 10 }))).toEqual(
-        ids([records[0], records[3]] as never),
-      );
-      const firstPage = await store.list({ keyspaceId, limit: 2 });
+      expect(
+        ids(await store.list({ keyspaces: { in: [keyspaceId] }, ownerId: "alice", orgId: "acme", limit: 10 })),
+      ).toEqual(ids([records[0], records[3]] as never));
+      const firstPage = await store.list({ keyspaces: { in: [keyspaceId] }, limit: 2 });
       expect(ids(firstPage)).toEqual(ids(records.slice(0, 2)));
-      const secondPage = await store.list({ keyspaceId, afterKeyId: firstPage[1]?.keyId, limit: 2 });
+      const secondPage = await store.list({
+        keyspaces: { in: [keyspaceId] },
+        afterKeyId: firstPage[1]?.keyId,
+        limit: 2,
+      });
       expect(ids(secondPage)).toEqual(ids(records.slice(2)));
-      expect(await store.list({ keyspaceId: "no-such-keyspace", limit: 10 })).toEqual([]);
+      expect(await store.list({ keyspaces: { in: ["no-such-keyspace"] }, limit: 10 })).toEqual([]);
+    });
+
+    it("keeps keyspaces a filter excludes out of a listing", async () => {
+      const [kept, hidden] = [
+        `ks-kept-${randomBytes(3).toString("hex")}`,
+        `ks-hidden-${randomBytes(3).toString("hex")}`,
+      ];
+      const ownerId = `owner-${kept}`;
+      await store.insert(sampleRecord({ keyspaceId: kept, ownerId }));
+      await store.insert(sampleRecord({ keyspaceId: hidden, ownerId }));
+      const listed = await store.list({ ownerId, keyspaces: { notIn: [hidden] }, limit: 10 });
+      expect(listed.map((record) => record.keyspaceId)).toEqual([kept]);
+      expect(await store.list({ ownerId, keyspaces: { in: [kept, hidden], notIn: [kept] }, limit: 10 })).toHaveLength(
+        1,
+      );
     });
 
     it("updates only the given fields, clears those given as undefined, and returns the result", async () => {

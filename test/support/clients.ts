@@ -49,22 +49,32 @@ export interface RouteClient {
   close(): void;
 }
 
-/** Opens a client on the given route to a running Keyward. */
-export function connectRoute(route: Route, keyward: Pick<Keyward, "grpcPort" | "httpPort">): RouteClient {
-  const grpcUrl = `http://127.0.0.1:${keyward.grpcPort}`;
-  const httpUrl = `http://127.0.0.1:${keyward.httpPort}`;
-  switch (route) {
-    case "grpc-js → gRPC port":
-      return grpcJsCaller(`127.0.0.1:${keyward.grpcPort}`);
-    case "connect gRPC → gRPC port":
-      return connectCaller(createGrpcTransport({ baseUrl: grpcUrl }));
-    case "connect → HTTP port":
-      return connectCaller(createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1" }));
-    case "connect gRPC-Web → HTTP port":
-      return connectCaller(createGrpcWebTransport({ baseUrl: httpUrl, httpVersion: "1.1" }));
-    case "connect gRPC → HTTP port":
-      return connectCaller(createGrpcTransport({ baseUrl: httpUrl }));
-  }
+/** Where a route connects, and the root key it presents unless a call says otherwise. */
+export type Target = Pick<Keyward, "grpcPort" | "httpPort"> & { readonly rootKey?: string };
+
+/** Opens a client on the given route; every call sends `authorization: Bearer <rootKey>` unless its headers replace it. */
+export function connectRoute(route: Route, target: Target, rootKey = target.rootKey): RouteClient {
+  const grpcUrl = `http://127.0.0.1:${target.grpcPort}`;
+  const httpUrl = `http://127.0.0.1:${target.httpPort}`;
+  const defaults: Record<string, string> = rootKey ? { authorization: `Bearer ${rootKey}` } : {};
+  const client = ((): RouteClient => {
+    switch (route) {
+      case "grpc-js → gRPC port":
+        return grpcJsCaller(`127.0.0.1:${target.grpcPort}`);
+      case "connect gRPC → gRPC port":
+        return connectCaller(createGrpcTransport({ baseUrl: grpcUrl }));
+      case "connect → HTTP port":
+        return connectCaller(createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1" }));
+      case "connect gRPC-Web → HTTP port":
+        return connectCaller(createGrpcWebTransport({ baseUrl: httpUrl, httpVersion: "1.1" }));
+      case "connect gRPC → HTTP port":
+        return connectCaller(createGrpcTransport({ baseUrl: httpUrl }));
+    }
+  })();
+  return {
+    call: (method, request, headers) => client.call(method, request, headers ?? defaults),
+    close: () => client.close(),
+  };
 }
 
 /** The error a call failed with, in the form every route shares; fails the test if the call succeeded. */

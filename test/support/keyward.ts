@@ -1,4 +1,5 @@
 import { type Keyward, startKeyward } from "../../src/app.js";
+import { generateRootKey } from "../../src/bootstrap.js";
 import { loadConfig } from "../../src/config.js";
 import type { Clock } from "../../src/keys/clock.js";
 import { createLogger } from "../../src/logger.js";
@@ -7,6 +8,8 @@ import { createLogger } from "../../src/logger.js";
 export interface TestKeyward extends Keyward {
   /** Every log line written so far (JSON). */
   readonly logs: string[];
+  /** The bootstrap root key (KEYWARD_ROOT_KEY), allowed everything. */
+  readonly rootKey: string;
 }
 
 /** Starts Keyward with the given environment on top of test defaults (loopback, port 0, debug logs, dev mode). */
@@ -15,14 +18,18 @@ export async function startTestKeyward(
   options: { clock?: Clock; healthRefreshMs?: number } = {},
 ): Promise<TestKeyward> {
   const logs: string[] = [];
+  const rootKey = env.KEYWARD_ROOT_KEY ?? generateRootKey();
   const config = loadConfig({
     KEYWARD_HOST: "127.0.0.1",
     KEYWARD_HTTP_PORT: "0",
     KEYWARD_GRPC_PORT: "0",
     KEYWARD_LOG_LEVEL: "debug",
+    KEYWARD_ROOT_KEY: rootKey,
+    // Most suites fail authentication on purpose, all from 127.0.0.1; the limiter has its own test.
+    KEYWARD_AUTH_FAILURES_PER_MINUTE: "1000000",
     ...env,
   });
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
   const keyward = await startKeyward({ config, logger, ...options });
-  return { ...keyward, logs };
+  return { ...keyward, logs, rootKey };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { MongoClient } from "mongodb";
+import { type Db, MongoClient } from "mongodb";
 
 /** A MongoDB to test against, and what it can be trusted with. */
 export interface TestMongo {
@@ -37,4 +37,24 @@ export async function startTestMongo(): Promise<TestMongo> {
   const { startMongoStandin } = await import("../mongo-standin/index.mjs");
   const standin = await startMongoStandin();
   return { uri: standin.uri, database, real: false, stop: () => standin.stop() };
+}
+
+/** A fresh database on the test MongoDB, opened with the official driver. */
+export interface TestDatabase {
+  readonly db: Db;
+  readonly real: boolean;
+  close(): Promise<void>;
+}
+
+export async function openTestDatabase(): Promise<TestDatabase> {
+  const mongo = await startTestMongo();
+  const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 2_000 });
+  return {
+    db: client.db(mongo.database),
+    real: mongo.real,
+    async close() {
+      await client.close();
+      await mongo.stop();
+    },
+  };
 }

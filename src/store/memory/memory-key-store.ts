@@ -1,5 +1,6 @@
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
 import type { KeyQuery, KeyStore } from "../key-store.js";
+import { keyspacePasses } from "../keyspace-filter.js";
 import { DuplicateRecordError } from "../store-errors.js";
 
 /**
@@ -29,7 +30,7 @@ export class MemoryKeyStore implements KeyStore {
     const matches = [...this.records.values()]
       .filter(
         (record) =>
-          (!query.keyspaceId || record.keyspaceId === query.keyspaceId) &&
+          keyspacePasses(query.keyspaces, record.keyspaceId) &&
           (!query.ownerId || record.ownerId === query.ownerId) &&
           (!query.orgId || record.orgId === query.orgId) &&
           (!query.afterKeyId || record.keyId > query.afterKeyId),
@@ -59,10 +60,6 @@ export class MemoryKeyStore implements KeyStore {
     if (record) this.forget(record);
     return record !== undefined;
   }
-
-  async ping(): Promise<void> {}
-
-  async close(): Promise<void> {}
 
   private store(record: KeyRecord): void {
     this.records.set(record.keyId, record);

@@ -1,6 +1,7 @@
-import type { Collection, Filter, MongoClient } from "mongodb";
+import type { Collection, Db, Filter } from "mongodb";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
 import type { KeyQuery, KeyStore } from "../key-store.js";
+import { keyspaceCondition } from "../keyspace-filter.js";
 import { fromDocument, type KeyDocument, toDocument, toUpdate } from "./key-document.js";
 import { mongoCall } from "./mongo-errors.js";
 
@@ -8,14 +9,11 @@ const COLLECTION = "keys";
 
 /** Key records in a MongoDB collection. Every method is a single-document operation. */
 export class MongoKeyStore implements KeyStore {
-  private constructor(
-    private readonly client: MongoClient,
-    private readonly keys: Collection<KeyDocument>,
-  ) {}
+  private constructor(private readonly keys: Collection<KeyDocument>) {}
 
   /** Opens the collection and creates its indexes (idempotent; MongoDB skips existing ones). */
-  static async open(client: MongoClient, dbName?: string): Promise<MongoKeyStore> {
-    const keys = client.db(dbName).collection<KeyDocument>(COLLECTION);
+  static async open(db: Db): Promise<MongoKeyStore> {
+    const keys = db.collection<KeyDocument>(COLLECTION);
     await mongoCall(() =>
       keys.createIndexes([
         { key: { keyId: 1 }, name: "keyId_unique", unique: true },
@@ -27,7 +25,7 @@ export class MongoKeyStore implements KeyStore {
         { key: { orgId: 1, keyId: 1 }, name: "org_list" },
       ]),
     );
-    return new MongoKeyStore(client, keys);
+    return new MongoKeyStore(keys);
   }
 
   async insert(record: KeyRecord): Promise<void> {
@@ -44,7 +42,8 @@ export class MongoKeyStore implements KeyStore {
 
   async list(query: KeyQuery): Promise<KeyRecord[]> {
     const filter: Filter<KeyDocument> = {};
-    if (query.keyspaceId) filter.keyspaceId = query.keyspaceId;
+    const keyspaces = keyspaceCondition(query.keyspaces);
+    if (keyspaces) filter.keyspaceId = keyspaces;
     if (query.ownerId) filter.ownerId = query.ownerId;
     if (query.orgId) filter.orgId = query.orgId;
     if (query.afterKeyId) filter.keyId = { $gt: query.afterKeyId };
@@ -73,14 +72,6 @@ export class MongoKeyStore implements KeyStore {
   async delete(keyId: string): Promise<boolean> {
     const result = await mongoCall(() => this.keys.deleteOne({ keyId }));
     return result.deletedCount === 1;
-  }
-
-  async ping(): Promise<void> {
-    await mongoCall(() => this.client.db().command({ ping: 1 }));
-  }
-
-  async close(): Promise<void> {
-    await this.client.close();
   }
 
   private async findOne(filter: Filter<KeyDocument>): Promise<KeyRecord | undefined> {

@@ -1,0 +1,32 @@
+import type { RatelimitPolicy } from "../keys/key-record.js";
+
+/** What a new key of a keyspace gets when CreateKey leaves a setting out. */
+export interface KeyDefaults {
+  readonly prefix: string;
+  readonly byteLength: number;
+  readonly environment: string;
+  readonly ratelimits: readonly RatelimitPolicy[];
+}
+
+/** A named set of permissions that keys of the keyspace can carry. */
+export interface Role {
+  readonly name: string;
+  readonly permissions: readonly string[];
+}
+
+/** Everything Keyward stores about a keyspace. */
+export interface KeyspaceRecord {
+  keyspaceId: string;
+  orgId: string;
+  name: string;
+  description: string;
+  keyDefaults: KeyDefaults;
+  roles: Role[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The fields one UpdateKeyspace may set. */
+export type KeyspaceChanges = Partial<
+  Pick<KeyspaceRecord, "orgId" | "name" | "description" | "keyDefaults" | "roles" | "updatedAt">
+>;

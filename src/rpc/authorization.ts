@@ -1,0 +1,74 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ROOT_KEYSPACE } from "../auth/permissions.js";
+import {
+  type Action,
+  type KeyAction,
+  keyspacesWhere,
+  may,
+  mayAnywhere,
+  mayEverywhere,
+  type Principal,
+  permissionFor,
+} from "../auth/principal.js";
+import type { KeyRecord } from "../keys/key-record.js";
+import type { KeyStore } from "../store/key-store.js";
+import type { KeyspaceFilter } from "../store/keyspace-filter.js";
+import type { Call } from "./call.js";
+
+/**
+ * The authorization decisions services make, in the order that keeps targets
+ * secret: a caller is refused before any lookup when it may not take the action
+ * anywhere, and a key it may not see is refused exactly like a key that does
+ * not exist.
+ */
+
+const denied = () => new ConnectError("permission denied", Code.PermissionDenied);
+
+/** The authenticated caller; the authentication step guarantees one on every management method. */
+export function principalOf(call: Call): Principal {
+  if (!call.principal) throw new Error(`${call.method.name} ran without authentication`);
+  return call.principal;
+}
+
+/**
+ * For a keyspace the caller named in its request: PERMISSION_DENIED naming the
+ * missing permission (the caller chose the keyspace, so naming it reveals nothing).
+ */
+export function authorizeRequested(call: Call, action: Action, keyspaceId: string): void {
+  call.target = { ...call.target, keyspaceId };
+  if (!may(principalOf(call), action, keyspaceId)) {
+    throw new ConnectError(`permission denied: needs ${permissionFor(keyspaceId, action)}`, Code.PermissionDenied);
+  }
+}
+
+/**
+ * The key the caller wants to act on. NOT_FOUND only for callers who could see
+ * the key wherever it lived; everyone else gets PERMISSION_DENIED whether the
+ * key is missing or just not theirs.
+ */
+export async function authorizedKey(call: Call, keys: KeyStore, keyId: string, action: KeyAction): Promise<KeyRecord> {
+  const principal = principalOf(call);
+  call.target = { keyId };
+  if (!mayAnywhere(principal, action)) throw denied();
+  const record = await keys.get(keyId);
+  if (!record) {
+    const seesEverything = mayEverywhere(principal, action) && may(principal, action, ROOT_KEYSPACE);
+    throw seesEverything ? new ConnectError("key not found", Code.NotFound) : denied();
+  }
+  call.target = { keyId, keyspaceId: record.keyspaceId };
+  if (!may(principal, action, record.keyspaceId)) throw denied();
+  return record;
+}
+
+/** The keyspaces a listing may show: the requested one if allowed, otherwise every keyspace the caller may see. */
+export function visibleKeyspaces(call: Call, action: Action, requested: string): KeyspaceFilter {
+  if (requested) {
+    authorizeRequested(call, action, requested);
+    return { in: [requested] };
+  }
+  const principal = principalOf(call);
+  const scope = keyspacesWhere(principal, action);
+  if (scope === "all") return may(principal, action, ROOT_KEYSPACE) ? {} : { notIn: [ROOT_KEYSPACE] };
+  if (scope.length === 0) throw denied();
+  return { in: scope };
+}

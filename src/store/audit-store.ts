@@ -1,0 +1,24 @@
+import type { AuditEventRecord } from "../audit/audit-event.js";
+import type { KeyspaceFilter } from "./keyspace-filter.js";
+
+/** Which audit events ListAuditEvents wants; empty fields match everything. */
+export interface AuditQuery {
+  readonly keyspaces?: KeyspaceFilter;
+  readonly actorKeyId?: string;
+  readonly action?: string;
+  readonly keyId?: string;
+  /** Events at or after this instant. */
+  readonly from?: Date;
+  /** Events before this instant. */
+  readonly until?: Date;
+  /** Only events older than this one (the page token). */
+  readonly beforeEventId?: string;
+  readonly limit: number;
+}
+
+/** Where the audit log lives. Events are only ever appended. */
+export interface AuditStore {
+  append(event: AuditEventRecord): Promise<void>;
+  /** Events matching the query, newest first. */
+  list(query: AuditQuery): Promise<AuditEventRecord[]>;
+}

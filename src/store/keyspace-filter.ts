@@ -1,0 +1,20 @@
+/**
+ * Which keyspaces a query may return records of: only those `in` the list,
+ * none of those `notIn` it, or (both absent) all of them.
+ */
+export interface KeyspaceFilter {
+  readonly in?: readonly string[];
+  readonly notIn?: readonly string[];
+}
+
+/** Whether a keyspace passes the filter; for adapters that filter in memory. */
+export function keyspacePasses(filter: KeyspaceFilter | undefined, keyspaceId: string): boolean {
+  if (!filter) return true;
+  return (!filter.in || filter.in.includes(keyspaceId)) && !filter.notIn?.includes(keyspaceId);
+}
+
+/** The filter as a MongoDB condition on a keyspace id field, or undefined when it lets everything through. */
+export function keyspaceCondition(filter: KeyspaceFilter | undefined): { $in?: string[]; $nin?: string[] } | undefined {
+  if (!filter?.in && !filter?.notIn) return undefined;
+  return { ...(filter.in && { $in: [...filter.in] }), ...(filter.notIn && { $nin: [...filter.notIn] }) };
+}
