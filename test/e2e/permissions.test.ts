@@ -1,0 +1,125 @@
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
+import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
+import { KeyspaceService } from "../../gen/keyward/v1/keyspace_service_pb.js";
+import { callError, connectRoute, ROUTES, type RouteClient } from "../support/clients.js";
+import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
+
+const K = KeyService.method;
+
+let keyward: TestKeyward;
+let admin: RouteClient;
+let key: string;
+beforeAll(async () => {
+  keyward = await startTestKeyward();
+  admin = connectRoute("grpc-js → gRPC port", keyward);
+  await admin.call(KeyspaceService.method.createKeyspace, {
+    keyspaceId: "docs",
+    name: "Documents",
+    roles: [
+      { name: "editor", permissions: ["documents.read", "documents.write"] },
+      { name: "billing", permissions: ["invoices.*"] },
+    ],
+  });
+  ({ key } = await admin.call(K.createKey, {
+    keyspaceId: "docs",
+    name: "editor key",
+    roles: ["editor", "billing", "no-such-role"],
+    scopes: ["profile:read"],
+    permissions: ["reports.export"],
+  }));
+});
+afterAll(async () => {
+  admin.close();
+  await keyward.stop();
+});
+
+const verify = (permissionQuery: string) => admin.call(K.verifyKey, { key, permissionQuery });
+
+describe("permission queries in VerifyKey", () => {
+  it.each([
+    ["documents.read", true],
+    ["documents.read AND documents.write", true],
+    ["documents.read AND (documents.delete OR reports.export)", true],
+    ["documents.delete", false],
+    ["documents.read AND documents.delete", false],
+    ["invoices.pay", true],
+    ["profile:read", true],
+    ["reports.export AND profile:read AND documents.write", true],
+    ["admin OR (documents.delete AND documents.read)", false],
+  ])("%s → %s", async (query, holds) => {
+    expect(await verify(query)).toMatchObject({
+      valid: holds,
+      code: holds ? VerifyCode.VALID : VerifyCode.INSUFFICIENT_PERMISSIONS,
+    });
+  });
+
+  it("checks revocation before permissions", async () => {
+    const { keyId, key: revoked } = await admin.call(K.createKey, { keyspaceId: "docs", name: "r", roles: ["editor"] });
+    await admin.call(K.revokeKey, { keyId });
+    expect(await admin.call(K.verifyKey, { key: revoked, permissionQuery: "documents.delete" })).toMatchObject({
+      code: VerifyCode.REVOKED,
+    });
+  });
+
+  it("takes no credit when the permissions fall short", async () => {
+    const { key: metered } = await admin.call(K.createKey, { keyspaceId: "docs", name: "m", remaining: 1n });
+    expect(await admin.call(K.verifyKey, { key: metered, permissionQuery: "documents.read" })).toMatchObject({
+      code: VerifyCode.INSUFFICIENT_PERMISSIONS,
+      remaining: 1n,
+    });
+    expect(await admin.call(K.verifyKey, { key: metered })).toMatchObject({ valid: true, remaining: 0n });
+  });
+
+  it.each(ROUTES)("a malformed query is INVALID_ARGUMENT with its position, over %s", async (route) => {
+    const client = connectRoute(route, keyward);
+    expect(await callError(client.call(K.verifyKey, { key, permissionQuery: "documents.read AND (a OR" }))).toEqual({
+      code: Code.InvalidArgument,
+      message: 'permission_query: expected a permission or "(" but found the end of the query at position 25',
+    });
+    client.close();
+  });
+});
+
+describe("root keys", () => {
+  it("cannot be given permissions their creator lacks", async () => {
+    const { key: manager } = await admin.call(K.createKey, {
+      keyspaceId: "root",
+      name: "docs manager",
+      permissions: ["keyspace.root.create_key", "keyspace.root.update_key", "keyspace.docs.*"],
+    });
+    const client = connectRoute("grpc-js → gRPC port", keyward, manager);
+    const { keyId } = await client.call(K.createKey, {
+      keyspaceId: "root",
+      name: "docs reader",
+      permissions: ["keyspace.docs.read_key"],
+    });
+    for (const permissions of [["keyspace.billing.read_key"], ["keyspace.*.read_key"], ["keyspace.root.delete_key"]]) {
+      expect(await callError(client.call(K.createKey, { keyspaceId: "root", name: "stronger", permissions }))).toEqual({
+        code: Code.PermissionDenied,
+        message: "permission denied: a root key cannot grant permissions it does not hold",
+      });
+      expect(
+        await callError(client.call(K.updateKey, { keyId, updateMask: { paths: ["permissions"] }, permissions })),
+      ).toMatchObject({ code: Code.PermissionDenied });
+    }
+    client.close();
+  });
+
+  it("leave the bootstrap root key to KEYWARD_ROOT_KEY", async () => {
+    const bootstrap = { keyId: "key_00000000000000000000000000" };
+    for (const [method, request] of [
+      [K.revokeKey, bootstrap],
+      [K.rerollKey, bootstrap],
+      [K.deleteKey, bootstrap],
+      [K.updateKey, { ...bootstrap, updateMask: { paths: ["enabled"] }, enabled: false }],
+    ] as const) {
+      expect(await callError(admin.call(method as never, request as never))).toEqual({
+        code: Code.FailedPrecondition,
+        message: "the bootstrap root key is managed by KEYWARD_ROOT_KEY",
+      });
+    }
+    expect((await admin.call(K.getKey, bootstrap)).key?.name).toBe("Bootstrap root key (KEYWARD_ROOT_KEY)");
+  });
+});
