@@ -25,6 +25,7 @@ import { openStores } from "./stores.js";
 import { listenGrpc } from "./transport/grpc-listener.js";
 import { httpRoutes } from "./transport/http-routes.js";
 import { listenHttp } from "./transport/http-server.js";
+import { UsageRecorder } from "./usage/usage-recorder.js";
 
 /** A running Keyward. */
 export interface Keyward {
@@ -56,6 +57,8 @@ export async function startKeyward({
 }: KeywardOptions): Promise<Keyward> {
   const stores = await openStores(config, logger);
   const hasher = createKeyHasher(config.hashSecret);
+  const usage = new UsageRecorder(stores.keys, logger, config.usageFlushMs);
+  usage.start();
   const { generatedRootKey } = await bootstrap(
     { keys: stores.keys, keyspaces: stores.keyspaces, hasher, clock },
     { rootKey: config.rootKey, devMode: config.devMode },
@@ -89,6 +92,8 @@ export async function startKeyward({
         clock,
         newKeyId: createKeyIdFactory(clock),
         bootstrapKeyId: BOOTSTRAP_KEY_ID,
+        limiter: stores.limiter,
+        usage,
       }),
       middleware,
     ),
@@ -121,6 +126,7 @@ export async function startKeyward({
       clearInterval(healthTimer);
       grpc.setServing(false);
       await Promise.all([grpc.close(), http.close()]);
+      await usage.stop();
       await stores.close();
     },
   };

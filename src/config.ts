@@ -17,6 +17,9 @@ export interface Config {
   readonly verifyAuth: "root_key" | "none";
   readonly authFailuresPerMinute: number;
   readonly hashSecret?: string;
+  readonly ratelimitFallback: "local" | "deny";
+  readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly degradedTtlMs: number };
+  readonly usageFlushMs: number;
   readonly logLevel: string;
   readonly shutdownTimeoutMs: number;
 }
@@ -57,6 +60,11 @@ const schema = z.object({
   KEYWARD_HASH_SECRET: optionalText.refine((value) => value === undefined || value.length >= 32, {
     error: "must be at least 32 characters",
   }),
+  KEYWARD_RATELIMIT_FALLBACK: z.enum(["local", "deny"]).default("local"),
+  KEYWARD_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  KEYWARD_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  KEYWARD_CACHE_DEGRADED_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  KEYWARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
   KEYWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   KEYWARD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
 });
@@ -93,6 +101,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     verifyAuth: settings.KEYWARD_VERIFY_AUTH,
     authFailuresPerMinute: settings.KEYWARD_AUTH_FAILURES_PER_MINUTE,
     hashSecret: settings.KEYWARD_HASH_SECRET,
+    ratelimitFallback: settings.KEYWARD_RATELIMIT_FALLBACK,
+    cache: {
+      maxEntries: settings.KEYWARD_CACHE_MAX_ENTRIES,
+      ttlMs: settings.KEYWARD_CACHE_TTL_MS,
+      degradedTtlMs: settings.KEYWARD_CACHE_DEGRADED_TTL_MS,
+    },
+    usageFlushMs: settings.KEYWARD_USAGE_FLUSH_MS,
     logLevel: settings.KEYWARD_LOG_LEVEL,
     shutdownTimeoutMs: settings.KEYWARD_SHUTDOWN_TIMEOUT_MS,
   });

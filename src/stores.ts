@@ -1,49 +1,69 @@
 import { MongoClient } from "mongodb";
+import { CachingKeyStore } from "./cache/caching-key-store.js";
 import type { Config } from "./config.js";
 import type { Dependency } from "./health/readiness.js";
 import type { Logger } from "./logger.js";
+import { withFallback } from "./ratelimit/fallback-rate-limiter.js";
 import type { AuditStore } from "./store/audit-store.js";
 import type { KeyStore } from "./store/key-store.js";
 import type { KeyspaceStore } from "./store/keyspace-store.js";
 import { MemoryAuditStore } from "./store/memory/memory-audit-store.js";
 import { MemoryKeyStore } from "./store/memory/memory-key-store.js";
 import { MemoryKeyspaceStore } from "./store/memory/memory-keyspace-store.js";
+import { MemoryRateLimiter } from "./store/memory/memory-rate-limiter.js";
 import { MongoAuditStore } from "./store/mongo/mongo-audit-store.js";
 import { mongoCall } from "./store/mongo/mongo-errors.js";
 import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
 import { MongoKeyspaceStore } from "./store/mongo/mongo-keyspace-store.js";
-import { connectRedis, type RedisClient } from "./store/redis/redis-connection.js";
+import type { RateLimiter } from "./store/rate-limiter.js";
+import { connectRedis } from "./store/redis/redis-connection.js";
+import { RedisInvalidationBus } from "./store/redis/redis-invalidation-bus.js";
+import { RedisKeyCache } from "./store/redis/redis-key-cache.js";
+import { RedisRateLimiter } from "./store/redis/redis-rate-limiter.js";
 
 /** The adapters chosen by the configuration, and what readiness checks ask. */
 export interface Stores {
+  /** The key store behind the verification cache. */
   readonly keys: KeyStore;
   readonly keyspaces: KeyspaceStore;
   readonly audit: AuditStore;
-  readonly redis?: RedisClient;
+  readonly limiter: RateLimiter;
   readonly dependencies: readonly Dependency[];
   close(): Promise<void>;
 }
 
 /** How long a MongoDB call may wait for a server before it fails as UNAVAILABLE. */
 const MONGODB_SELECTION_TIMEOUT_MS = 2_000;
+/** How long Redis keeps a key record, a "no such key", and the marker a change leaves. */
+const SHARED_CACHE_TTLS = { recordMs: 60_000, absentMs: 10_000, tombstoneMs: 10_000 };
+/** How long this process remembers that no key has a hash. */
+const LOCAL_ABSENT_TTL_MS = 10_000;
 
-/** MongoDB when MONGODB_URI is set, memory otherwise; Redis when REDIS_URL is set. */
+/** MongoDB when MONGODB_URI is set, memory otherwise; Redis (cache, invalidations, rate limits) when REDIS_URL is set. */
 export async function openStores(config: Config, logger: Logger): Promise<Stores> {
   const records = config.mongodbUri ? await openMongo(config.mongodbUri, config.mongodbDatabase) : openMemory();
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
-  const dependencies = [...records.dependencies];
-  if (redis) dependencies.push({ name: "redis", ping: async () => void (await redis.ping()) });
+  const local = { ...config.cache, absentTtlMs: LOCAL_ABSENT_TTL_MS };
+  if (!config.redisUrl) {
+    return {
+      ...records,
+      keys: new CachingKeyStore(records.keys, local),
+      limiter: new MemoryRateLimiter(),
+    };
+  }
+  const redis = await connectRedis(config.redisUrl, logger);
+  const bus = await RedisInvalidationBus.open(redis, logger);
   return {
     ...records,
-    redis,
-    dependencies,
+    keys: new CachingKeyStore(records.keys, local, new RedisKeyCache(redis, SHARED_CACHE_TTLS), bus),
+    limiter: withFallback(new RedisRateLimiter(redis), new MemoryRateLimiter(), config.ratelimitFallback, logger),
+    dependencies: [...records.dependencies, { name: "redis", ping: async () => void (await redis.ping()) }],
     async close() {
-      await Promise.allSettled([records.close(), redis?.close()]);
+      await Promise.allSettled([records.close(), bus.close(), redis.close()]);
     },
   };
 }
 
-type RecordStores = Pick<Stores, "keys" | "keyspaces" | "audit" | "dependencies" | "close">;
+type RecordStores = Pick<Stores, "keyspaces" | "audit" | "dependencies" | "close"> & { readonly keys: KeyStore };
 
 function openMemory(): RecordStores {
   return {

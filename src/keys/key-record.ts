@@ -17,6 +17,17 @@ export interface RefillPolicy {
   readonly lastRefilledAt?: Date;
 }
 
+/** How verifications of a key ended, counted by outcome (NOT_FOUND has no key to count on). */
+export type UsageOutcome =
+  | "valid"
+  | "revoked"
+  | "disabled"
+  | "expired"
+  | "insufficientPermissions"
+  | "rateLimited"
+  | "usageExceeded";
+export type UsageCounts = Partial<Record<UsageOutcome, number>>;
+
 /** A secret replaced by RerollKey that still works until `validUntil`. */
 export interface RetiredSecret {
   readonly hash: string;
@@ -54,6 +65,7 @@ export interface KeyRecord extends KeySettings {
   createdAt: Date;
   updatedAt: Date;
   lastUsedAt?: Date;
+  usage?: UsageCounts;
   revoked: boolean;
   revokedAt?: Date;
   revocationReason: string;

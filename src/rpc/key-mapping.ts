@@ -1,5 +1,12 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs, type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  durationFromMs,
+  durationMs,
+  type Timestamp,
+  timestampDate,
+  timestampFromDate,
+  timestampFromMs,
+} from "@bufbuild/protobuf/wkt";
 import {
   type Key,
   KeySchema,
@@ -12,11 +19,13 @@ import {
 } from "../../gen/keyward/v1/key_pb.js";
 import type {
   CreateKeyRequest,
+  RatelimitOverride,
   UpdateKeyRequest,
   VerifyKeyResponseSchema,
 } from "../../gen/keyward/v1/key_service_pb.js";
 import { isExpired } from "../keys/key-checks.js";
 import type { KeyChanges, KeyRecord, KeySettings, RatelimitPolicy, RefillPolicy } from "../keys/key-record.js";
+import type { LimitOverride, LimitResult } from "../ratelimit/limits.js";
 
 /** Translations between the API's messages and the domain's records. No rules live here. */
 
@@ -50,6 +59,7 @@ export function toKeyMessage(record: KeyRecord, now: number): Key {
     remaining: record.remaining === undefined ? undefined : BigInt(record.remaining),
     refill: record.refill && toRefillMessage(record.refill),
     ratelimits: record.ratelimits.map(toRatelimitMessage),
+    usage: Object.fromEntries(Object.entries(record.usage ?? {}).map(([outcome, count]) => [outcome, BigInt(count)])),
   });
 }
 
@@ -58,6 +68,7 @@ export function toVerifyAnswer(
   record: KeyRecord,
   code: VerifyCode,
   remaining: number | undefined,
+  ratelimits: readonly LimitResult[],
 ): MessageInitShape<typeof VerifyKeyResponseSchema> {
   return {
     valid: code === VerifyCode.VALID,
@@ -75,7 +86,24 @@ export function toVerifyAnswer(
     expiresAt: toTimestamp(record.expiresAt),
     enabled: record.enabled,
     remaining: remaining === undefined ? undefined : BigInt(remaining),
+    ratelimits: ratelimits.map((result) => ({
+      name: result.name,
+      limit: BigInt(result.limit),
+      remaining: BigInt(result.remaining),
+      resetAt: timestampFromMs(result.resetAt),
+      exceeded: result.exceeded,
+    })),
   };
+}
+
+/** The request's rate limit overrides, in the domain's terms. */
+export function fromOverrides(overrides: readonly RatelimitOverride[]): LimitOverride[] {
+  return overrides.map((override) => ({
+    name: override.name,
+    cost: override.cost,
+    limit: override.limit === undefined ? undefined : Number(override.limit),
+    durationMs: override.duration && durationMs(override.duration),
+  }));
 }
 
 type SettingsSource = Pick<
@@ -95,8 +123,8 @@ type SettingsSource = Pick<
   | "ratelimits"
 >;
 
-/** The settings a create or update request carries, in the domain's terms. */
-export function settingsFromRequest(request: SettingsSource): Omit<KeySettings, "enabled"> {
+/** The settings a create or update request carries, in the domain's terms; a refill counts as done `now`. */
+export function settingsFromRequest(request: SettingsSource, now: number): Omit<KeySettings, "enabled"> {
   return {
     name: request.name,
     description: request.description,
@@ -110,14 +138,14 @@ export function settingsFromRequest(request: SettingsSource): Omit<KeySettings, 
     permissions: request.permissions,
     // The API caps credits far inside a double's exact range.
     remaining: request.remaining === undefined ? undefined : Number(request.remaining),
-    refill: fromRefill(request.refill),
+    refill: fromRefill(request.refill, now),
     ratelimits: fromRatelimits(request.ratelimits),
   };
 }
 
 /** Only the fields named in the update mask (whose paths validation has checked), plus the time of the change. */
 export function changesFromUpdate(request: UpdateKeyRequest, now: number): KeyChanges {
-  const settings: Record<string, unknown> = { ...settingsFromRequest(request), enabled: request.enabled };
+  const settings: Record<string, unknown> = { ...settingsFromRequest(request, now), enabled: request.enabled };
   const changes: Record<string, unknown> = { updatedAt: new Date(now) };
   for (const path of request.updateMask?.paths ?? []) {
     const field = path.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
@@ -146,12 +174,13 @@ export function toRatelimitMessage(limit: RatelimitPolicy): Ratelimit {
   });
 }
 
-function fromRefill(refill: Refill | undefined): RefillPolicy | undefined {
+function fromRefill(refill: Refill | undefined, now: number): RefillPolicy | undefined {
   if (!refill) return undefined;
   return {
     interval: refill.interval === RefillInterval.MONTHLY ? "monthly" : "daily",
     amount: Number(refill.amount),
     refillDay: refill.refillDay,
+    lastRefilledAt: new Date(now),
   };
 }
 

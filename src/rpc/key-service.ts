@@ -16,9 +16,9 @@ import { authorizedKey, authorizeRequested, principalOf, visibleKeyspaces } from
 import type { Call, ServiceHandlers } from "./call.js";
 import { changesFromUpdate, settingsFromRequest, toKeyMessage } from "./key-mapping.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
-import { createVerifyKey } from "./verify-key.js";
+import { createVerifyKey, type VerifyKeyDeps } from "./verify-key.js";
 
-export interface KeyServiceDeps {
+export interface KeyServiceDeps extends VerifyKeyDeps {
   readonly keys: KeyStore;
   readonly keyspaces: KeyspaceStore;
   readonly hasher: KeyHasher;
@@ -77,7 +77,7 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
       const byteLength = request.byteLength ?? defaults.byteLength;
       const { key, hash, start } = newSecret(prefix, byteLength);
       const now = new Date(clock());
-      const settings = settingsFromRequest(request);
+      const settings = settingsFromRequest(request, now.getTime());
       const record: KeyRecord = {
         ...settings,
         keyId: deps.newKeyId(),
@@ -145,6 +145,17 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
       const graceMs = request.gracePeriod ? durationMs(request.gracePeriod) : 0;
       await saved(record.keyId, reroll(record, secret, graceMs, clock()));
       return { keyId: record.keyId, key };
+    },
+
+    async updateCredits(request, call) {
+      const record = await changeableKey(call, request.keyId, "update_key");
+      const { operation } = request;
+      const change = operation.case === "add" ? { add: Number(operation.value) } : { set: Number(operation.value) };
+      const remaining = await keys.changeCredits(record.keyId, change);
+      if (remaining === undefined) {
+        throw new ConnectError("key has no credit limit: set one with UpdateKey (remaining)", Code.FailedPrecondition);
+      }
+      return { remaining: BigInt(remaining) };
     },
 
     async deleteKey(request, call) {

@@ -10,16 +10,23 @@ import { checkKey } from "../keys/key-checks.js";
 import type { KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import type { KeyRecord } from "../keys/key-record.js";
-import type { KeyStore } from "../store/key-store.js";
+import { refillDue } from "../keys/refill.js";
+import { usageOutcome } from "../keys/usage-outcome.js";
+import { type LimitResult, limitsFor } from "../ratelimit/limits.js";
+import type { CreditSpend, KeyStore } from "../store/key-store.js";
 import type { KeyspaceStore } from "../store/keyspace-store.js";
+import type { RateLimiter } from "../store/rate-limiter.js";
+import type { UsageRecorder } from "../usage/usage-recorder.js";
 import type { Call, ServiceHandlers } from "./call.js";
-import { toVerifyAnswer } from "./key-mapping.js";
+import { fromOverrides, toVerifyAnswer } from "./key-mapping.js";
 
 export interface VerifyKeyDeps {
   readonly keys: KeyStore;
   readonly keyspaces: KeyspaceStore;
   readonly hasher: KeyHasher;
   readonly clock: Clock;
+  readonly limiter: RateLimiter;
+  readonly usage: UsageRecorder;
 }
 
 type VerifyKey = ServiceHandlers<typeof KeyService>["verifyKey"];
@@ -30,7 +37,9 @@ const NOT_FOUND = { valid: false, code: VerifyCode.NOT_FOUND } as const;
  * VerifyKey, the hot path. The caller's right to verify is settled and the
  * permission query parsed before any lookup; a malformed key never reaches a
  * store; a key of a keyspace the caller may not verify in is as good as
- * missing. Then: revoked → disabled → expired → permissions → credits.
+ * missing. Then, in order: revoked → disabled → expired → permissions → rate
+ * limits → credits. Only keys with rate limits touch the limiter, and only
+ * keys with credits touch the key store for writing.
  */
 export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
   return async (request, call) => {
@@ -43,17 +52,28 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
     const record = await deps.keys.findByHash(hash);
     if (!record || !mayVerifyIn(call, record.keyspaceId)) return NOT_FOUND;
 
-    let code = checkKey(record, hash, deps.clock());
+    const now = deps.clock();
+    const cost = request.cost ?? 1;
+    let code = checkKey(record, hash, now);
     if (code === VerifyCode.VALID && query && !(await holds(record, query))) {
       code = VerifyCode.INSUFFICIENT_PERMISSIONS;
     }
-    let remaining = record.remaining;
-    if (code === VerifyCode.VALID && remaining !== undefined) {
-      const left = await deps.keys.spendCredits(record.keyId, 1);
-      if (left === undefined) code = VerifyCode.USAGE_EXCEEDED;
-      else remaining = left;
+    let ratelimits: LimitResult[] = [];
+    const limits = limitsFor(record.ratelimits, fromOverrides(request.ratelimits), cost);
+    if (code === VerifyCode.VALID && limits.length > 0) {
+      ratelimits = await deps.limiter.consume(record.keyId, limits, now);
+      if (ratelimits.some((result) => result.exceeded)) code = VerifyCode.RATE_LIMITED;
     }
-    return toVerifyAnswer(record, code, remaining);
+    // Credits are reported only when this verification looked at them: the cached record's count may be old.
+    let remaining: number | undefined;
+    if (code === VerifyCode.VALID && record.remaining !== undefined) {
+      const spend = await spendCredits(record, cost, now);
+      if (!spend?.spent) code = VerifyCode.USAGE_EXCEEDED;
+      remaining = spend?.remaining ?? 0;
+    }
+    const outcome = usageOutcome(code);
+    if (outcome) deps.usage.record(record.keyId, outcome, now);
+    return toVerifyAnswer(record, code, remaining, ratelimits);
   };
 
   async function holds(record: KeyRecord, query: PermissionQuery): Promise<boolean> {
@@ -61,6 +81,15 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
     const roles = record.roles.length > 0 ? ((await deps.keyspaces.get(record.keyspaceId))?.roles ?? []) : [];
     const held = effectivePermissions(record, roles);
     return satisfies(query, (permission) => grants(held, permission));
+  }
+
+  /** Refills first when a refill is due (once, whichever replica gets there), then spends. */
+  async function spendCredits(record: KeyRecord, cost: number, now: number): Promise<CreditSpend | undefined> {
+    const periodStart = refillDue(record, now);
+    if (periodStart && record.refill) {
+      await deps.keys.refillCredits(record.keyId, record.refill.amount, periodStart, new Date(now));
+    }
+    return deps.keys.spendCredits(record.keyId, cost);
   }
 }
 

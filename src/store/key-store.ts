@@ -1,4 +1,4 @@
-import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
+import type { KeyChanges, KeyRecord, UsageCounts } from "../keys/key-record.js";
 import type { KeyspaceFilter } from "./keyspace-filter.js";
 
 /** Which keys ListKeys wants; empty fields match everything. */
@@ -9,6 +9,23 @@ export interface KeyQuery {
   /** Only keys whose id sorts after this one (the page token). */
   readonly afterKeyId?: string;
   readonly limit: number;
+}
+
+/** The outcome of spending credits. */
+export interface CreditSpend {
+  readonly spent: boolean;
+  readonly remaining: number;
+}
+
+/** UpdateCredits: add to the credits, or set them. */
+export type CreditChange = { readonly add: number } | { readonly set: number };
+
+/** Verifications of one key since the last write-back. */
+export interface UsageUpdate {
+  readonly keyId: string;
+  readonly counts: UsageCounts;
+  /** The latest successful verification among them, if any. */
+  readonly lastUsedAt?: Date;
 }
 
 /**
@@ -29,10 +46,20 @@ export interface KeyStore {
   update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined>;
   /**
    * Takes `cost` credits from the key in one atomic step, never going below
-   * zero. Answers the credits left, or undefined when the key has fewer than
-   * `cost` left (or no credit limit, or does not exist) and nothing was taken.
+   * zero: `spent` says whether it did, `remaining` how many are left. Undefined
+   * when the key has no credit limit or does not exist.
    */
-  spendCredits(keyId: string, cost: number): Promise<number | undefined>;
+  spendCredits(keyId: string, cost: number): Promise<CreditSpend | undefined>;
+  /**
+   * Sets the credits to `amount` and marks the refill done at `now`, but only
+   * if the last refill happened before `periodStart`; so when several
+   * replicas see a refill due, exactly one performs it. Answers whether it did.
+   */
+  refillCredits(keyId: string, amount: number, periodStart: Date, now: Date): Promise<boolean>;
+  /** Adds or sets credits of a key with a credit limit; answers the credits now, or undefined when there is no such key or it has no limit. */
+  changeCredits(keyId: string, change: CreditChange): Promise<number | undefined>;
+  /** Adds usage counts and moves last_used_at forward, in one batch for many keys. */
+  recordUsage(updates: readonly UsageUpdate[]): Promise<void>;
   /** Removes the key; answers whether it existed. */
   delete(keyId: string): Promise<boolean>;
 }

@@ -150,25 +150,86 @@ export function keyStoreContract(adapter: string, open: () => Promise<StoreUnder
       const record = sampleRecord({ remaining: 20 });
       await store.insert(record);
       const results = await Promise.all(Array.from({ length: 50 }, () => store.spendCredits(record.keyId, 1)));
-      const spent = results.filter((left) => left !== undefined);
+      const spent = results.filter((result) => result?.spent);
       expect(spent).toHaveLength(20);
-      expect(new Set(spent).size).toBe(20);
+      expect(new Set(spent.map((result) => result?.remaining)).size).toBe(20);
+      expect(results.filter((result) => result?.spent === false)).toEqual(
+        Array(30).fill({ spent: false, remaining: 0 }),
+      );
       expect((await store.get(record.keyId))?.remaining).toBe(0);
     });
 
-    it("refuses to spend more credits than are left, and takes nothing", async () => {
+    it("refuses to spend more credits than are left, takes nothing, and says how many there are", async () => {
       const record = sampleRecord({ remaining: 3 });
       await store.insert(record);
-      expect(await store.spendCredits(record.keyId, 5)).toBeUndefined();
-      expect(await store.spendCredits(record.keyId, 3)).toBe(0);
+      expect(await store.spendCredits(record.keyId, 5)).toEqual({ spent: false, remaining: 3 });
+      expect(await store.spendCredits(record.keyId, 3)).toEqual({ spent: true, remaining: 0 });
       expect((await store.get(record.keyId))?.remaining).toBe(0);
     });
 
-    it("does not spend credits of keys without a credit limit", async () => {
+    it("does not spend credits of keys without a credit limit, or of no key", async () => {
       const record = sampleRecord();
       await store.insert(record);
       expect(await store.spendCredits(record.keyId, 1)).toBeUndefined();
+      expect(await store.spendCredits("key_01NOSUCHKEY000000000000000", 1)).toBeUndefined();
       expect(await store.get(record.keyId)).toEqual(record);
+    });
+
+    it("refills once per period, whoever asks, and only keys with a refill", async () => {
+      const lastRefilledAt = new Date("2026-03-01T00:00:00Z");
+      const record = sampleRecord({
+        remaining: 2,
+        refill: { interval: "daily", amount: 100, refillDay: 0, lastRefilledAt },
+      });
+      await store.insert(record);
+      const periodStart = new Date("2026-03-02T00:00:00Z");
+      const now = new Date("2026-03-02T08:00:00Z");
+      const attempts = await Promise.all(
+        [1, 2, 3, 4].map(() => store.refillCredits(record.keyId, 100, periodStart, now)),
+      );
+      expect(attempts.filter(Boolean)).toHaveLength(1);
+      const refilled = await store.get(record.keyId);
+      expect(refilled?.remaining).toBe(100);
+      expect(refilled?.refill?.lastRefilledAt).toEqual(now);
+      expect(await store.refillCredits(record.keyId, 100, periodStart, now)).toBe(false);
+
+      const plain = sampleRecord({ remaining: 2 });
+      await store.insert(plain);
+      expect(await store.refillCredits(plain.keyId, 100, periodStart, now)).toBe(false);
+      expect((await store.get(plain.keyId))?.remaining).toBe(2);
+    });
+
+    it("adds and sets credits of keys with a credit limit only", async () => {
+      const record = sampleRecord({ remaining: 5 });
+      await store.insert(record);
+      expect(await store.changeCredits(record.keyId, { add: 10 })).toBe(15);
+      expect(await store.changeCredits(record.keyId, { set: 3 })).toBe(3);
+      expect((await store.get(record.keyId))?.remaining).toBe(3);
+      const unlimited = sampleRecord();
+      await store.insert(unlimited);
+      expect(await store.changeCredits(unlimited.keyId, { set: 3 })).toBeUndefined();
+      expect((await store.get(unlimited.keyId))?.remaining).toBeUndefined();
+    });
+
+    it("adds usage counts in batches and only moves last_used_at forward", async () => {
+      const [a, b] = [sampleRecord(), sampleRecord({ lastUsedAt: new Date("2026-05-01T00:00:00Z") })];
+      await store.insert(a);
+      await store.insert(b);
+      await store.recordUsage([
+        { keyId: a.keyId, counts: { valid: 3, rateLimited: 1 }, lastUsedAt: new Date("2026-04-01T00:00:00Z") },
+        { keyId: b.keyId, counts: { revoked: 2 }, lastUsedAt: new Date("2026-04-01T00:00:00Z") },
+        { keyId: "key_01NOSUCHKEY000000000000000", counts: { valid: 1 } },
+      ]);
+      await store.recordUsage([{ keyId: a.keyId, counts: { valid: 2 } }]);
+      expect(await store.get(a.keyId)).toMatchObject({
+        usage: { valid: 5, rateLimited: 1 },
+        lastUsedAt: new Date("2026-04-01T00:00:00Z"),
+      });
+      expect(await store.get(b.keyId)).toMatchObject({
+        usage: { revoked: 2 },
+        lastUsedAt: new Date("2026-05-01T00:00:00Z"),
+      });
+      await store.recordUsage([]);
     });
 
     it("deletes a key so that neither its id nor its hash finds it", async () => {

@@ -13,7 +13,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/key.proto.
  */
 export const file_keyward_v1_key: GenFile = /*@__PURE__*/
-  fileDesc("ChRrZXl3YXJkL3YxL2tleS5wcm90bxIKa2V5d2FyZC52MSLcBQoDS2V5Eg4KBmtleV9pZBgBIAEoCRITCgtrZXlzcGFjZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCG93bmVyX2lkGAUgASgJEg4KBm9yZ19pZBgGIAEoCRITCgtlbnZpcm9ubWVudBgHIAEoCRIOCgZwcmVmaXgYCCABKAkSEwoLYnl0ZV9sZW5ndGgYCSABKA0SDQoFc3RhcnQYCiABKAkSDwoHZW5hYmxlZBgLIAEoCBIuCgpleHBpcmVzX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdleHBpcmVkGA0gASgIEiUKBG1ldGEYDiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnNjb3BlcxgPIAMoCRINCgVyb2xlcxgQIAMoCRITCgtwZXJtaXNzaW9ucxgRIAMoCRISCgpjcmVhdGVkX2J5GBIgASgJEi4KCmNyZWF0ZWRfYXQYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgVIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmV2b2tlZBgWIAEoCBIuCgpyZXZva2VkX2F0GBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFyZXZvY2F0aW9uX3JlYXNvbhgYIAEoCRIWCglyZW1haW5pbmcYGSABKANIAIgBARIiCgZyZWZpbGwYGiABKAsyEi5rZXl3YXJkLnYxLlJlZmlsbBIpCgpyYXRlbGltaXRzGBsgAygLMhUua2V5d2FyZC52MS5SYXRlbGltaXRCDAoKX3JlbWFpbmluZyKYAQoJUmF0ZWxpbWl0EioKBG5hbWUYASABKAlCHLpIGXIXEAEYQDIRXltBLVphLXowLTlfLi1dKyQSHAoFbGltaXQYAiABKANCDbpICiIIGICU69wDIAASQQoIZHVyYXRpb24YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CFLpIEcgBAaoBCyIFCICangEyAggBIqgCCgZSZWZpbGwSOAoIaW50ZXJ2YWwYASABKA4yGi5rZXl3YXJkLnYxLlJlZmlsbEludGVydmFsQgq6SAeCAQQQASAAEh4KBmFtb3VudBgCIAEoA0IOukgLIgkYgKCUpY0dIAASGwoKcmVmaWxsX2RheRgDIAEoDUIHukgEKgIYHxI0ChBsYXN0X3JlZmlsbGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDpxukhuGmwKEXJlZmlsbC5yZWZpbGxfZGF5EipyZWZpbGxfZGF5IGFwcGxpZXMgdG8gbW9udGhseSByZWZpbGxzIG9ubHkaK3RoaXMucmVmaWxsX2RheSA9PSAwdSB8fCB0aGlzLmludGVydmFsID09IDIqaQoOUmVmaWxsSW50ZXJ2YWwSHwobUkVGSUxMX0lOVEVSVkFMX1VOU1BFQ0lGSUVEEAASGQoVUkVGSUxMX0lOVEVSVkFMX0RBSUxZEAESGwoXUkVGSUxMX0lOVEVSVkFMX01PTlRITFkQAiqPAgoKVmVyaWZ5Q29kZRIbChdWRVJJRllfQ09ERV9VTlNQRUNJRklFRBAAEhUKEVZFUklGWV9DT0RFX1ZBTElEEAESGQoVVkVSSUZZX0NPREVfTk9UX0ZPVU5EEAISGAoUVkVSSUZZX0NPREVfRElTQUJMRUQQAxIXChNWRVJJRllfQ09ERV9FWFBJUkVEEAQSFwoTVkVSSUZZX0NPREVfUkVWT0tFRBAFEhwKGFZFUklGWV9DT0RFX1JBVEVfTElNSVRFRBAGEh4KGlZFUklGWV9DT0RFX1VTQUdFX0VYQ0VFREVEEAcSKAokVkVSSUZZX0NPREVfSU5TVUZGSUNJRU5UX1BFUk1JU1NJT05TEAhiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChRrZXl3YXJkL3YxL2tleS5wcm90bxIKa2V5d2FyZC52MSKBBgoDS2V5Eg4KBmtleV9pZBgBIAEoCRITCgtrZXlzcGFjZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCG93bmVyX2lkGAUgASgJEg4KBm9yZ19pZBgGIAEoCRITCgtlbnZpcm9ubWVudBgHIAEoCRIOCgZwcmVmaXgYCCABKAkSEwoLYnl0ZV9sZW5ndGgYCSABKA0SDQoFc3RhcnQYCiABKAkSDwoHZW5hYmxlZBgLIAEoCBIuCgpleHBpcmVzX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdleHBpcmVkGA0gASgIEiUKBG1ldGEYDiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnNjb3BlcxgPIAMoCRINCgVyb2xlcxgQIAMoCRITCgtwZXJtaXNzaW9ucxgRIAMoCRISCgpjcmVhdGVkX2J5GBIgASgJEi4KCmNyZWF0ZWRfYXQYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgVIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmV2b2tlZBgWIAEoCBIuCgpyZXZva2VkX2F0GBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFyZXZvY2F0aW9uX3JlYXNvbhgYIAEoCRIWCglyZW1haW5pbmcYGSABKANIAIgBARIiCgZyZWZpbGwYGiABKAsyEi5rZXl3YXJkLnYxLlJlZmlsbBIpCgpyYXRlbGltaXRzGBsgAygLMhUua2V5d2FyZC52MS5SYXRlbGltaXQSIwoFdXNhZ2UYHCABKAsyFC5rZXl3YXJkLnYxLktleVVzYWdlQgwKCl9yZW1haW5pbmcinQEKCEtleVVzYWdlEg0KBXZhbGlkGAEgASgDEg8KB3Jldm9rZWQYAiABKAMSEAoIZGlzYWJsZWQYAyABKAMSDwoHZXhwaXJlZBgEIAEoAxIgChhpbnN1ZmZpY2llbnRfcGVybWlzc2lvbnMYBSABKAMSFAoMcmF0ZV9saW1pdGVkGAYgASgDEhYKDnVzYWdlX2V4Y2VlZGVkGAcgASgDIpgBCglSYXRlbGltaXQSKgoEbmFtZRgBIAEoCUIcukgZchcQARhAMhFeW0EtWmEtejAtOV8uLV0rJBIcCgVsaW1pdBgCIAEoA0INukgKIggYgJTr3AMgABJBCghkdXJhdGlvbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIUukgRyAEBqgELIgUIgJqeATICCAEiqAIKBlJlZmlsbBI4CghpbnRlcnZhbBgBIAEoDjIaLmtleXdhcmQudjEuUmVmaWxsSW50ZXJ2YWxCCrpIB4IBBBABIAASHgoGYW1vdW50GAIgASgDQg66SAsiCRiAoJSljR0gABIbCgpyZWZpbGxfZGF5GAMgASgNQge6SAQqAhgfEjQKEGxhc3RfcmVmaWxsZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wOnG6SG4abAoRcmVmaWxsLnJlZmlsbF9kYXkSKnJlZmlsbF9kYXkgYXBwbGllcyB0byBtb250aGx5IHJlZmlsbHMgb25seRordGhpcy5yZWZpbGxfZGF5ID09IDB1IHx8IHRoaXMuaW50ZXJ2YWwgPT0gMippCg5SZWZpbGxJbnRlcnZhbBIfChtSRUZJTExfSU5URVJWQUxfVU5TUEVDSUZJRUQQABIZChVSRUZJTExfSU5URVJWQUxfREFJTFkQARIbChdSRUZJTExfSU5URVJWQUxfTU9OVEhMWRACKo8CCgpWZXJpZnlDb2RlEhsKF1ZFUklGWV9DT0RFX1VOU1BFQ0lGSUVEEAASFQoRVkVSSUZZX0NPREVfVkFMSUQQARIZChVWRVJJRllfQ09ERV9OT1RfRk9VTkQQAhIYChRWRVJJRllfQ09ERV9ESVNBQkxFRBADEhcKE1ZFUklGWV9DT0RFX0VYUElSRUQQBBIXChNWRVJJRllfQ09ERV9SRVZPS0VEEAUSHAoYVkVSSUZZX0NPREVfUkFURV9MSU1JVEVEEAYSHgoaVkVSSUZZX0NPREVfVVNBR0VfRVhDRUVERUQQBxIoCiRWRVJJRllfQ09ERV9JTlNVRkZJQ0lFTlRfUEVSTUlTU0lPTlMQCGIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * The public record of an API key. The secret is never part of it: Keyward
@@ -197,6 +197,14 @@ export type Key = Message<"keyward.v1.Key"> & {
    * @generated from field: repeated keyward.v1.Ratelimit ratelimits = 27;
    */
   ratelimits: Ratelimit[];
+
+  /**
+   * How verifications of this key ended, counted since it was created.
+   * Written back in batches, like last_used_at.
+   *
+   * @generated from field: keyward.v1.KeyUsage usage = 28;
+   */
+  usage?: KeyUsage | undefined;
 };
 
 /**
@@ -205,6 +213,55 @@ export type Key = Message<"keyward.v1.Key"> & {
  */
 export const KeySchema: GenMessage<Key> = /*@__PURE__*/
   messageDesc(file_keyward_v1_key, 0);
+
+/**
+ * Verifications of one key, by outcome.
+ *
+ * @generated from message keyward.v1.KeyUsage
+ */
+export type KeyUsage = Message<"keyward.v1.KeyUsage"> & {
+  /**
+   * @generated from field: int64 valid = 1;
+   */
+  valid: bigint;
+
+  /**
+   * @generated from field: int64 revoked = 2;
+   */
+  revoked: bigint;
+
+  /**
+   * @generated from field: int64 disabled = 3;
+   */
+  disabled: bigint;
+
+  /**
+   * @generated from field: int64 expired = 4;
+   */
+  expired: bigint;
+
+  /**
+   * @generated from field: int64 insufficient_permissions = 5;
+   */
+  insufficientPermissions: bigint;
+
+  /**
+   * @generated from field: int64 rate_limited = 6;
+   */
+  rateLimited: bigint;
+
+  /**
+   * @generated from field: int64 usage_exceeded = 7;
+   */
+  usageExceeded: bigint;
+};
+
+/**
+ * Describes the message keyward.v1.KeyUsage.
+ * Use `create(KeyUsageSchema)` to create a new message.
+ */
+export const KeyUsageSchema: GenMessage<KeyUsage> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key, 1);
 
 /**
  * A rate limit: at most `limit` verifications per `duration`.
@@ -235,7 +292,7 @@ export type Ratelimit = Message<"keyward.v1.Ratelimit"> & {
  * Use `create(RatelimitSchema)` to create a new message.
  */
 export const RatelimitSchema: GenMessage<Ratelimit> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key, 1);
+  messageDesc(file_keyward_v1_key, 2);
 
 /**
  * Tops `remaining` back up to `amount` every interval.
@@ -274,7 +331,7 @@ export type Refill = Message<"keyward.v1.Refill"> & {
  * Use `create(RefillSchema)` to create a new message.
  */
 export const RefillSchema: GenMessage<Refill> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key, 2);
+  messageDesc(file_keyward_v1_key, 3);
 
 /**
  * How often credits are topped up.

@@ -15,7 +15,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/key_service.proto.
  */
 export const file_keyward_v1_key_service: GenFile = /*@__PURE__*/
-  fileDesc("ChxrZXl3YXJkL3YxL2tleV9zZXJ2aWNlLnByb3RvEgprZXl3YXJkLnYxIooHChBDcmVhdGVLZXlSZXF1ZXN0EjYKC2tleXNwYWNlX2lkGAEgASgJQiG6SB5yHBhAMhheKFthLXowLTldW2EtejAtOV8tXSopPyQSFwoEbmFtZRgCIAEoCUIJukgGcgQQARhkEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxj/ARIaCghvd25lcl9pZBgEIAEoCUIIukgFcgMY/wESGAoGb3JnX2lkGAUgASgJQgi6SAVyAxj/ARIvCgtlbnZpcm9ubWVudBgGIAEoCUIaukgXchUYQDIRXltBLVphLXowLTlfLi1dKiQSOgoGcHJlZml4GAcgASgJQiq6SCdyJRgYMiFeKFtBLVphLXowLTldKyhfW0EtWmEtejAtOV0rKSopPyQSJAoLYnl0ZV9sZW5ndGgYCCABKA1CCrpIByoFGP8BKBBIAIgBARIUCgdlbmFibGVkGAkgASgISAGIAQESOAoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAkABEiUKBG1ldGEYCyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KBnNjb3BlcxgMIAMoCUIdukgakgEXEGQYASIRcg8QARiAATIIXlteXHNdKyQSLAoFcm9sZXMYDSADKAlCHbpIGpIBFxBkGAEiEXIPEAEYgAEyCF5bXlxzXSskEjQKC3Blcm1pc3Npb25zGA4gAygJQh+6SBySARkQZBgBIhNyERABGIABMgpeW15ccygpXSskEhwKCmNyZWF0ZWRfYnkYDyABKAlCCLpIBXIDGP8BEiYKCXJlbWFpbmluZxgQIAEoA0IOukgLIgkYgKCUpY0dKABIAogBARIiCgZyZWZpbGwYESABKAsyEi5rZXl3YXJkLnYxLlJlZmlsbBIzCgpyYXRlbGltaXRzGBIgAygLMhUua2V5d2FyZC52MS5SYXRlbGltaXRCCLpIBZIBAhAKOmq6SGcaZQoXcmF0ZWxpbWl0cy51bmlxdWVfbmFtZXMSIXJhdGVsaW1pdHMgbXVzdCBoYXZlIHVuaXF1ZSBuYW1lcxondGhpcy5yYXRlbGltaXRzLm1hcChyLCByLm5hbWUpLnVuaXF1ZSgpQg4KDF9ieXRlX2xlbmd0aEIKCghfZW5hYmxlZEIMCgpfcmVtYWluaW5nIjAKEUNyZWF0ZUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRAoNR2V0S2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kIi4KDkdldEtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmtleXdhcmQudjEuS2V5IroBCg9MaXN0S2V5c1JlcXVlc3QSNgoLa2V5c3BhY2VfaWQYASABKAlCIbpIHnIcGEAyGF4oW2EtejAtOV1bYS16MC05Xy1dKik/JBIaCghvd25lcl9pZBgCIAEoCUIIukgFcgMY/wESGAoGb3JnX2lkGAMgASgJQgi6SAVyAxj/ARIbCglwYWdlX3NpemUYBCABKA1CCLpIBSoDGOgHEhwKCnBhZ2VfdG9rZW4YBSABKAlCCLpIBXIDGIAEIkoKEExpc3RLZXlzUmVzcG9uc2USHQoEa2V5cxgBIAMoCzIPLmtleXdhcmQudjEuS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKdCAoQVXBkYXRlS2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kEsUBCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2tCkwG6SI8ByAEB4gGIARIEbmFtZRILZGVzY3JpcHRpb24SCG93bmVyX2lkEgZvcmdfaWQSC2Vudmlyb25tZW50EgdlbmFibGVkEgpleHBpcmVzX2F0EgRtZXRhEgZzY29wZXMSBXJvbGVzEgtwZXJtaXNzaW9ucxIJcmVtYWluaW5nEgZyZWZpbGwSCnJhdGVsaW1pdHMSFQoEbmFtZRgDIAEoCUIHukgEcgIYZBIdCgtkZXNjcmlwdGlvbhgEIAEoCUIIukgFcgMY/wESGgoIb3duZXJfaWQYBSABKAlCCLpIBXIDGP8BEhgKBm9yZ19pZBgGIAEoCUIIukgFcgMY/wESLwoLZW52aXJvbm1lbnQYByABKAlCGrpIF3IVGEAyEV5bQS1aYS16MC05Xy4tXSokEg8KB2VuYWJsZWQYCCABKAgSOAoKZXhwaXJlc19hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAkABEiUKBG1ldGEYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KBnNjb3BlcxgLIAMoCUIdukgakgEXEGQYASIRcg8QARiAATIIXlteXHNdKyQSLAoFcm9sZXMYDCADKAlCHbpIGpIBFxBkGAEiEXIPEAEYgAEyCF5bXlxzXSskEjQKC3Blcm1pc3Npb25zGA0gAygJQh+6SBySARkQZBgBIhNyERABGIABMgpeW15ccygpXSskEiYKCXJlbWFpbmluZxgOIAEoA0IOukgLIgkYgKCUpY0dKABIAIgBARIiCgZyZWZpbGwYDyABKAsyEi5rZXl3YXJkLnYxLlJlZmlsbBIzCgpyYXRlbGltaXRzGBAgAygLMhUua2V5d2FyZC52MS5SYXRlbGltaXRCCLpIBZIBAhAKOtoBukjWARptCg1uYW1lLnJlcXVpcmVkEiBuYW1lIG11c3QgYmUgMSB0byAxMDAgY2hhcmFjdGVycxo6ISgnbmFtZScgaW4gdGhpcy51cGRhdGVfbWFzay5wYXRocykgfHwgc2l6ZSh0aGlzLm5hbWUpID4gMBplChdyYXRlbGltaXRzLnVuaXF1ZV9uYW1lcxIhcmF0ZWxpbWl0cyBtdXN0IGhhdmUgdW5pcXVlIG5hbWVzGid0aGlzLnJhdGVsaW1pdHMubWFwKHIsIHIubmFtZSkudW5pcXVlKClCDAoKX3JlbWFpbmluZyIxChFVcGRhdGVLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5rZXl3YXJkLnYxLktleSJPChBWZXJpZnlLZXlSZXF1ZXN0EhcKA2tleRgBIAEoCUIKukgHcgUQARiABBIiChBwZXJtaXNzaW9uX3F1ZXJ5GAIgASgJQgi6SAVyAxjoByL0AgoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSJAoEY29kZRgCIAEoDjIWLmtleXdhcmQudjEuVmVyaWZ5Q29kZRIOCgZrZXlfaWQYAyABKAkSEwoLa2V5c3BhY2VfaWQYBCABKAkSDAoEbmFtZRgFIAEoCRIQCghvd25lcl9pZBgGIAEoCRIOCgZvcmdfaWQYByABKAkSEwoLZW52aXJvbm1lbnQYCCABKAkSJQoEbWV0YRgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDgoGc2NvcGVzGAogAygJEg0KBXJvbGVzGAsgAygJEhMKC3Blcm1pc3Npb25zGAwgAygJEi4KCmV4cGlyZXNfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2VuYWJsZWQYDiABKAgSFgoJcmVtYWluaW5nGA8gASgDSACIAQFCDAoKX3JlbWFpbmluZyJhChBSZXZva2VLZXlSZXF1ZXN0EjMKBmtleV9pZBgBIAEoCUIjukggch4yHF5rZXlfWzAtOUEtSEpLTU5QLVRWLVpdezI2fSQSGAoGcmVhc29uGAIgASgJQgi6SAVyAxj/ASIxChFSZXZva2VLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5rZXl3YXJkLnYxLktleSKJAQoQUmVyb2xsS2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kEkAKDGdyYWNlX3BlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIPukgMqgEJIgUIgJqeATIAIjAKEVJlcm9sbEtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRwoQRGVsZXRlS2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kIhMKEURlbGV0ZUtleVJlc3BvbnNlMt8ECgpLZXlTZXJ2aWNlEkgKCUNyZWF0ZUtleRIcLmtleXdhcmQudjEuQ3JlYXRlS2V5UmVxdWVzdBodLmtleXdhcmQudjEuQ3JlYXRlS2V5UmVzcG9uc2USRAoGR2V0S2V5Ehkua2V5d2FyZC52MS5HZXRLZXlSZXF1ZXN0Ghoua2V5d2FyZC52MS5HZXRLZXlSZXNwb25zZSIDkAIBEkoKCExpc3RLZXlzEhsua2V5d2FyZC52MS5MaXN0S2V5c1JlcXVlc3QaHC5rZXl3YXJkLnYxLkxpc3RLZXlzUmVzcG9uc2UiA5ACARJICglVcGRhdGVLZXkSHC5rZXl3YXJkLnYxLlVwZGF0ZUtleVJlcXVlc3QaHS5rZXl3YXJkLnYxLlVwZGF0ZUtleVJlc3BvbnNlEkgKCVZlcmlmeUtleRIcLmtleXdhcmQudjEuVmVyaWZ5S2V5UmVxdWVzdBodLmtleXdhcmQudjEuVmVyaWZ5S2V5UmVzcG9uc2USSAoJUmV2b2tlS2V5Ehwua2V5d2FyZC52MS5SZXZva2VLZXlSZXF1ZXN0Gh0ua2V5d2FyZC52MS5SZXZva2VLZXlSZXNwb25zZRJICglSZXJvbGxLZXkSHC5rZXl3YXJkLnYxLlJlcm9sbEtleVJlcXVlc3QaHS5rZXl3YXJkLnYxLlJlcm9sbEtleVJlc3BvbnNlEk0KCURlbGV0ZUtleRIcLmtleXdhcmQudjEuRGVsZXRlS2V5UmVxdWVzdBodLmtleXdhcmQudjEuRGVsZXRlS2V5UmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_keyward_v1_key]);
+  fileDesc("ChxrZXl3YXJkL3YxL2tleV9zZXJ2aWNlLnByb3RvEgprZXl3YXJkLnYxIooHChBDcmVhdGVLZXlSZXF1ZXN0EjYKC2tleXNwYWNlX2lkGAEgASgJQiG6SB5yHBhAMhheKFthLXowLTldW2EtejAtOV8tXSopPyQSFwoEbmFtZRgCIAEoCUIJukgGcgQQARhkEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxj/ARIaCghvd25lcl9pZBgEIAEoCUIIukgFcgMY/wESGAoGb3JnX2lkGAUgASgJQgi6SAVyAxj/ARIvCgtlbnZpcm9ubWVudBgGIAEoCUIaukgXchUYQDIRXltBLVphLXowLTlfLi1dKiQSOgoGcHJlZml4GAcgASgJQiq6SCdyJRgYMiFeKFtBLVphLXowLTldKyhfW0EtWmEtejAtOV0rKSopPyQSJAoLYnl0ZV9sZW5ndGgYCCABKA1CCrpIByoFGP8BKBBIAIgBARIUCgdlbmFibGVkGAkgASgISAGIAQESOAoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAkABEiUKBG1ldGEYCyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KBnNjb3BlcxgMIAMoCUIdukgakgEXEGQYASIRcg8QARiAATIIXlteXHNdKyQSLAoFcm9sZXMYDSADKAlCHbpIGpIBFxBkGAEiEXIPEAEYgAEyCF5bXlxzXSskEjQKC3Blcm1pc3Npb25zGA4gAygJQh+6SBySARkQZBgBIhNyERABGIABMgpeW15ccygpXSskEhwKCmNyZWF0ZWRfYnkYDyABKAlCCLpIBXIDGP8BEiYKCXJlbWFpbmluZxgQIAEoA0IOukgLIgkYgKCUpY0dKABIAogBARIiCgZyZWZpbGwYESABKAsyEi5rZXl3YXJkLnYxLlJlZmlsbBIzCgpyYXRlbGltaXRzGBIgAygLMhUua2V5d2FyZC52MS5SYXRlbGltaXRCCLpIBZIBAhAKOmq6SGcaZQoXcmF0ZWxpbWl0cy51bmlxdWVfbmFtZXMSIXJhdGVsaW1pdHMgbXVzdCBoYXZlIHVuaXF1ZSBuYW1lcxondGhpcy5yYXRlbGltaXRzLm1hcChyLCByLm5hbWUpLnVuaXF1ZSgpQg4KDF9ieXRlX2xlbmd0aEIKCghfZW5hYmxlZEIMCgpfcmVtYWluaW5nIjAKEUNyZWF0ZUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRAoNR2V0S2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kIi4KDkdldEtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmtleXdhcmQudjEuS2V5IroBCg9MaXN0S2V5c1JlcXVlc3QSNgoLa2V5c3BhY2VfaWQYASABKAlCIbpIHnIcGEAyGF4oW2EtejAtOV1bYS16MC05Xy1dKik/JBIaCghvd25lcl9pZBgCIAEoCUIIukgFcgMY/wESGAoGb3JnX2lkGAMgASgJQgi6SAVyAxj/ARIbCglwYWdlX3NpemUYBCABKA1CCLpIBSoDGOgHEhwKCnBhZ2VfdG9rZW4YBSABKAlCCLpIBXIDGIAEIkoKEExpc3RLZXlzUmVzcG9uc2USHQoEa2V5cxgBIAMoCzIPLmtleXdhcmQudjEuS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKdCAoQVXBkYXRlS2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kEsUBCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2tCkwG6SI8ByAEB4gGIARIEbmFtZRILZGVzY3JpcHRpb24SCG93bmVyX2lkEgZvcmdfaWQSC2Vudmlyb25tZW50EgdlbmFibGVkEgpleHBpcmVzX2F0EgRtZXRhEgZzY29wZXMSBXJvbGVzEgtwZXJtaXNzaW9ucxIJcmVtYWluaW5nEgZyZWZpbGwSCnJhdGVsaW1pdHMSFQoEbmFtZRgDIAEoCUIHukgEcgIYZBIdCgtkZXNjcmlwdGlvbhgEIAEoCUIIukgFcgMY/wESGgoIb3duZXJfaWQYBSABKAlCCLpIBXIDGP8BEhgKBm9yZ19pZBgGIAEoCUIIukgFcgMY/wESLwoLZW52aXJvbm1lbnQYByABKAlCGrpIF3IVGEAyEV5bQS1aYS16MC05Xy4tXSokEg8KB2VuYWJsZWQYCCABKAgSOAoKZXhwaXJlc19hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAkABEiUKBG1ldGEYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KBnNjb3BlcxgLIAMoCUIdukgakgEXEGQYASIRcg8QARiAATIIXlteXHNdKyQSLAoFcm9sZXMYDCADKAlCHbpIGpIBFxBkGAEiEXIPEAEYgAEyCF5bXlxzXSskEjQKC3Blcm1pc3Npb25zGA0gAygJQh+6SBySARkQZBgBIhNyERABGIABMgpeW15ccygpXSskEiYKCXJlbWFpbmluZxgOIAEoA0IOukgLIgkYgKCUpY0dKABIAIgBARIiCgZyZWZpbGwYDyABKAsyEi5rZXl3YXJkLnYxLlJlZmlsbBIzCgpyYXRlbGltaXRzGBAgAygLMhUua2V5d2FyZC52MS5SYXRlbGltaXRCCLpIBZIBAhAKOtoBukjWARptCg1uYW1lLnJlcXVpcmVkEiBuYW1lIG11c3QgYmUgMSB0byAxMDAgY2hhcmFjdGVycxo6ISgnbmFtZScgaW4gdGhpcy51cGRhdGVfbWFzay5wYXRocykgfHwgc2l6ZSh0aGlzLm5hbWUpID4gMBplChdyYXRlbGltaXRzLnVuaXF1ZV9uYW1lcxIhcmF0ZWxpbWl0cyBtdXN0IGhhdmUgdW5pcXVlIG5hbWVzGid0aGlzLnJhdGVsaW1pdHMubWFwKHIsIHIubmFtZSkudW5pcXVlKClCDAoKX3JlbWFpbmluZyIxChFVcGRhdGVLZXlSZXNwb25zZRIcCgNrZXkYASABKAsyDy5rZXl3YXJkLnYxLktleSKfAgoQVmVyaWZ5S2V5UmVxdWVzdBIXCgNrZXkYASABKAlCCrpIB3IFEAEYgAQSIgoQcGVybWlzc2lvbl9xdWVyeRgCIAEoCUIIukgFcgMY6AcSHAoEY29zdBgDIAEoDUIJukgGKgQYwIQ9SACIAQESOwoKcmF0ZWxpbWl0cxgEIAMoCzIdLmtleXdhcmQudjEuUmF0ZWxpbWl0T3ZlcnJpZGVCCLpIBZIBAhAKOmq6SGcaZQoXcmF0ZWxpbWl0cy51bmlxdWVfbmFtZXMSIXJhdGVsaW1pdHMgbXVzdCBoYXZlIHVuaXF1ZSBuYW1lcxondGhpcy5yYXRlbGltaXRzLm1hcChyLCByLm5hbWUpLnVuaXF1ZSgpQgcKBV9jb3N0ItMBChFSYXRlbGltaXRPdmVycmlkZRIqCgRuYW1lGAEgASgJQhy6SBlyFxABGEAyEV5bQS1aYS16MC05Xy4tXSskEhwKBGNvc3QYAiABKA1CCbpIBioEGMCEPUgAiAEBEiEKBWxpbWl0GAMgASgDQg26SAoiCBiAlOvcAyAASAGIAQESPgoIZHVyYXRpb24YBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CEbpIDqoBCyIFCICangEyAggBQgcKBV9jb3N0QggKBl9saW1pdCKBAQoPUmF0ZWxpbWl0UmVzdWx0EgwKBG5hbWUYASABKAkSDQoFbGltaXQYAiABKAMSEQoJcmVtYWluaW5nGAMgASgDEiwKCHJlc2V0X2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghleGNlZWRlZBgFIAEoCCKlAwoRVmVyaWZ5S2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSJAoEY29kZRgCIAEoDjIWLmtleXdhcmQudjEuVmVyaWZ5Q29kZRIOCgZrZXlfaWQYAyABKAkSEwoLa2V5c3BhY2VfaWQYBCABKAkSDAoEbmFtZRgFIAEoCRIQCghvd25lcl9pZBgGIAEoCRIOCgZvcmdfaWQYByABKAkSEwoLZW52aXJvbm1lbnQYCCABKAkSJQoEbWV0YRgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDgoGc2NvcGVzGAogAygJEg0KBXJvbGVzGAsgAygJEhMKC3Blcm1pc3Npb25zGAwgAygJEi4KCmV4cGlyZXNfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2VuYWJsZWQYDiABKAgSFgoJcmVtYWluaW5nGA8gASgDSACIAQESLwoKcmF0ZWxpbWl0cxgQIAMoCzIbLmtleXdhcmQudjEuUmF0ZWxpbWl0UmVzdWx0QgwKCl9yZW1haW5pbmciYQoQUmV2b2tlS2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY/wEiMQoRUmV2b2tlS2V5UmVzcG9uc2USHAoDa2V5GAEgASgLMg8ua2V5d2FyZC52MS5LZXkiiQEKEFJlcm9sbEtleVJlcXVlc3QSMwoGa2V5X2lkGAEgASgJQiO6SCByHjIcXmtleV9bMC05QS1ISktNTlAtVFYtWl17MjZ9JBJACgxncmFjZV9wZXJpb2QYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CD7pIDKoBCSIFCICangEyACIwChFSZXJvbGxLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIkcKEERlbGV0ZUtleVJlcXVlc3QSMwoGa2V5X2lkGAEgASgJQiO6SCByHjIcXmtleV9bMC05QS1ISktNTlAtVFYtWl17MjZ9JCITChFEZWxldGVLZXlSZXNwb25zZSKdAQoUVXBkYXRlQ3JlZGl0c1JlcXVlc3QSMwoGa2V5X2lkGAEgASgJQiO6SCByHjIcXmtleV9bMC05QS1ISktNTlAtVFYtWl17MjZ9JBIdCgNhZGQYAiABKANCDrpICyIJGICglKWNHSAASAASHQoDc2V0GAMgASgDQg66SAsiCRiAoJSljR0oAEgAQhIKCW9wZXJhdGlvbhIFukgCCAEiKgoVVXBkYXRlQ3JlZGl0c1Jlc3BvbnNlEhEKCXJlbWFpbmluZxgBIAEoAzK1BQoKS2V5U2VydmljZRJICglDcmVhdGVLZXkSHC5rZXl3YXJkLnYxLkNyZWF0ZUtleVJlcXVlc3QaHS5rZXl3YXJkLnYxLkNyZWF0ZUtleVJlc3BvbnNlEkQKBkdldEtleRIZLmtleXdhcmQudjEuR2V0S2V5UmVxdWVzdBoaLmtleXdhcmQudjEuR2V0S2V5UmVzcG9uc2UiA5ACARJKCghMaXN0S2V5cxIbLmtleXdhcmQudjEuTGlzdEtleXNSZXF1ZXN0Ghwua2V5d2FyZC52MS5MaXN0S2V5c1Jlc3BvbnNlIgOQAgESSAoJVXBkYXRlS2V5Ehwua2V5d2FyZC52MS5VcGRhdGVLZXlSZXF1ZXN0Gh0ua2V5d2FyZC52MS5VcGRhdGVLZXlSZXNwb25zZRJICglWZXJpZnlLZXkSHC5rZXl3YXJkLnYxLlZlcmlmeUtleVJlcXVlc3QaHS5rZXl3YXJkLnYxLlZlcmlmeUtleVJlc3BvbnNlEkgKCVJldm9rZUtleRIcLmtleXdhcmQudjEuUmV2b2tlS2V5UmVxdWVzdBodLmtleXdhcmQudjEuUmV2b2tlS2V5UmVzcG9uc2USSAoJUmVyb2xsS2V5Ehwua2V5d2FyZC52MS5SZXJvbGxLZXlSZXF1ZXN0Gh0ua2V5d2FyZC52MS5SZXJvbGxLZXlSZXNwb25zZRJNCglEZWxldGVLZXkSHC5rZXl3YXJkLnYxLkRlbGV0ZUtleVJlcXVlc3QaHS5rZXl3YXJkLnYxLkRlbGV0ZUtleVJlc3BvbnNlIgOQAgISVAoNVXBkYXRlQ3JlZGl0cxIgLmtleXdhcmQudjEuVXBkYXRlQ3JlZGl0c1JlcXVlc3QaIS5rZXl3YXJkLnYxLlVwZGF0ZUNyZWRpdHNSZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_keyward_v1_key]);
 
 /**
  * @generated from message keyward.v1.CreateKeyRequest
@@ -383,6 +383,21 @@ export type VerifyKeyRequest = Message<"keyward.v1.VerifyKeyRequest"> & {
    * @generated from field: string permission_query = 2;
    */
   permissionQuery: string;
+
+  /**
+   * What this verification costs, in credits and against every rate limit.
+   * Unset: 1. 0 checks without spending.
+   *
+   * @generated from field: optional uint32 cost = 3;
+   */
+  cost?: number | undefined;
+
+  /**
+   * Changes to the key's rate limits for this verification only.
+   *
+   * @generated from field: repeated keyward.v1.RatelimitOverride ratelimits = 4;
+   */
+  ratelimits: RatelimitOverride[];
 };
 
 /**
@@ -391,6 +406,93 @@ export type VerifyKeyRequest = Message<"keyward.v1.VerifyKeyRequest"> & {
  */
 export const VerifyKeyRequestSchema: GenMessage<VerifyKeyRequest> = /*@__PURE__*/
   messageDesc(file_keyward_v1_key_service, 8);
+
+/**
+ * Changes one named rate limit for a single verification. A name the key
+ * does not have adds a limit for this call only, when limit and duration are
+ * both given; otherwise it changes nothing.
+ *
+ * @generated from message keyward.v1.RatelimitOverride
+ */
+export type RatelimitOverride = Message<"keyward.v1.RatelimitOverride"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Unset: the request's cost.
+   *
+   * @generated from field: optional uint32 cost = 2;
+   */
+  cost?: number | undefined;
+
+  /**
+   * Unset: the key's limit.
+   *
+   * @generated from field: optional int64 limit = 3;
+   */
+  limit?: bigint | undefined;
+
+  /**
+   * Unset: the key's duration.
+   *
+   * @generated from field: google.protobuf.Duration duration = 4;
+   */
+  duration?: Duration | undefined;
+};
+
+/**
+ * Describes the message keyward.v1.RatelimitOverride.
+ * Use `create(RatelimitOverrideSchema)` to create a new message.
+ */
+export const RatelimitOverrideSchema: GenMessage<RatelimitOverride> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 9);
+
+/**
+ * Where one rate limit stands after a verification.
+ *
+ * @generated from message keyward.v1.RatelimitResult
+ */
+export type RatelimitResult = Message<"keyward.v1.RatelimitResult"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: int64 limit = 2;
+   */
+  limit: bigint;
+
+  /**
+   * Verifications left in the current window.
+   *
+   * @generated from field: int64 remaining = 3;
+   */
+  remaining: bigint;
+
+  /**
+   * When the current window ends.
+   *
+   * @generated from field: google.protobuf.Timestamp reset_at = 4;
+   */
+  resetAt?: Timestamp | undefined;
+
+  /**
+   * Whether this verification was refused by this limit.
+   *
+   * @generated from field: bool exceeded = 5;
+   */
+  exceeded: boolean;
+};
+
+/**
+ * Describes the message keyward.v1.RatelimitResult.
+ * Use `create(RatelimitResultSchema)` to create a new message.
+ */
+export const RatelimitResultSchema: GenMessage<RatelimitResult> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 10);
 
 /**
  * @generated from message keyward.v1.VerifyKeyResponse
@@ -469,11 +571,19 @@ export type VerifyKeyResponse = Message<"keyward.v1.VerifyKeyResponse"> & {
   enabled: boolean;
 
   /**
-   * Credits left after this verification. Unset: unlimited.
+   * Credits left after this verification; set when it spent credits or
+   * found too few (VALID or USAGE_EXCEEDED on a key with a credit limit).
    *
    * @generated from field: optional int64 remaining = 15;
    */
   remaining?: bigint | undefined;
+
+  /**
+   * Every rate limit this verification counted against.
+   *
+   * @generated from field: repeated keyward.v1.RatelimitResult ratelimits = 16;
+   */
+  ratelimits: RatelimitResult[];
 };
 
 /**
@@ -481,7 +591,7 @@ export type VerifyKeyResponse = Message<"keyward.v1.VerifyKeyResponse"> & {
  * Use `create(VerifyKeyResponseSchema)` to create a new message.
  */
 export const VerifyKeyResponseSchema: GenMessage<VerifyKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 9);
+  messageDesc(file_keyward_v1_key_service, 11);
 
 /**
  * @generated from message keyward.v1.RevokeKeyRequest
@@ -503,7 +613,7 @@ export type RevokeKeyRequest = Message<"keyward.v1.RevokeKeyRequest"> & {
  * Use `create(RevokeKeyRequestSchema)` to create a new message.
  */
 export const RevokeKeyRequestSchema: GenMessage<RevokeKeyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 10);
+  messageDesc(file_keyward_v1_key_service, 12);
 
 /**
  * @generated from message keyward.v1.RevokeKeyResponse
@@ -520,7 +630,7 @@ export type RevokeKeyResponse = Message<"keyward.v1.RevokeKeyResponse"> & {
  * Use `create(RevokeKeyResponseSchema)` to create a new message.
  */
 export const RevokeKeyResponseSchema: GenMessage<RevokeKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 11);
+  messageDesc(file_keyward_v1_key_service, 13);
 
 /**
  * @generated from message keyward.v1.RerollKeyRequest
@@ -545,7 +655,7 @@ export type RerollKeyRequest = Message<"keyward.v1.RerollKeyRequest"> & {
  * Use `create(RerollKeyRequestSchema)` to create a new message.
  */
 export const RerollKeyRequestSchema: GenMessage<RerollKeyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 12);
+  messageDesc(file_keyward_v1_key_service, 14);
 
 /**
  * @generated from message keyward.v1.RerollKeyResponse
@@ -569,7 +679,7 @@ export type RerollKeyResponse = Message<"keyward.v1.RerollKeyResponse"> & {
  * Use `create(RerollKeyResponseSchema)` to create a new message.
  */
 export const RerollKeyResponseSchema: GenMessage<RerollKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 13);
+  messageDesc(file_keyward_v1_key_service, 15);
 
 /**
  * @generated from message keyward.v1.DeleteKeyRequest
@@ -586,7 +696,7 @@ export type DeleteKeyRequest = Message<"keyward.v1.DeleteKeyRequest"> & {
  * Use `create(DeleteKeyRequestSchema)` to create a new message.
  */
 export const DeleteKeyRequestSchema: GenMessage<DeleteKeyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 14);
+  messageDesc(file_keyward_v1_key_service, 16);
 
 /**
  * @generated from message keyward.v1.DeleteKeyResponse
@@ -599,7 +709,64 @@ export type DeleteKeyResponse = Message<"keyward.v1.DeleteKeyResponse"> & {
  * Use `create(DeleteKeyResponseSchema)` to create a new message.
  */
 export const DeleteKeyResponseSchema: GenMessage<DeleteKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 15);
+  messageDesc(file_keyward_v1_key_service, 17);
+
+/**
+ * @generated from message keyward.v1.UpdateCreditsRequest
+ */
+export type UpdateCreditsRequest = Message<"keyward.v1.UpdateCreditsRequest"> & {
+  /**
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * @generated from oneof keyward.v1.UpdateCreditsRequest.operation
+   */
+  operation: {
+    /**
+     * Credits to add (1 or more).
+     *
+     * @generated from field: int64 add = 2;
+     */
+    value: bigint;
+    case: "add";
+  } | {
+    /**
+     * The new number of credits (0 or more).
+     *
+     * @generated from field: int64 set = 3;
+     */
+    value: bigint;
+    case: "set";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message keyward.v1.UpdateCreditsRequest.
+ * Use `create(UpdateCreditsRequestSchema)` to create a new message.
+ */
+export const UpdateCreditsRequestSchema: GenMessage<UpdateCreditsRequest> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 18);
+
+/**
+ * @generated from message keyward.v1.UpdateCreditsResponse
+ */
+export type UpdateCreditsResponse = Message<"keyward.v1.UpdateCreditsResponse"> & {
+  /**
+   * Credits left now.
+   *
+   * @generated from field: int64 remaining = 1;
+   */
+  remaining: bigint;
+};
+
+/**
+ * Describes the message keyward.v1.UpdateCreditsResponse.
+ * Use `create(UpdateCreditsResponseSchema)` to create a new message.
+ */
+export const UpdateCreditsResponseSchema: GenMessage<UpdateCreditsResponse> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 19);
 
 /**
  * Creates, verifies and manages API keys.
@@ -688,6 +855,16 @@ export const KeyService: GenService<{
     methodKind: "unary";
     input: typeof DeleteKeyRequestSchema;
     output: typeof DeleteKeyResponseSchema;
+  },
+  /**
+   * Adds credits to a key, or sets how many it has.
+   *
+   * @generated from rpc keyward.v1.KeyService.UpdateCredits
+   */
+  updateCredits: {
+    methodKind: "unary";
+    input: typeof UpdateCreditsRequestSchema;
+    output: typeof UpdateCreditsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_keyward_v1_key_service, 0);

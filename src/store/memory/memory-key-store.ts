@@ -1,5 +1,5 @@
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
-import type { KeyQuery, KeyStore } from "../key-store.js";
+import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../key-store.js";
 import { keyspacePasses } from "../keyspace-filter.js";
 import { DuplicateRecordError } from "../store-errors.js";
 
@@ -48,11 +48,41 @@ export class MemoryKeyStore implements KeyStore {
     return structuredClone(next);
   }
 
-  async spendCredits(keyId: string, cost: number): Promise<number | undefined> {
+  async spendCredits(keyId: string, cost: number): Promise<CreditSpend | undefined> {
     const record = this.records.get(keyId);
-    if (record?.remaining === undefined || record.remaining < cost) return undefined;
-    record.remaining -= cost;
+    if (record?.remaining === undefined) return undefined;
+    const spent = record.remaining >= cost;
+    if (spent) record.remaining -= cost;
+    return { spent, remaining: record.remaining };
+  }
+
+  async refillCredits(keyId: string, amount: number, periodStart: Date, now: Date): Promise<boolean> {
+    const record = this.records.get(keyId);
+    const last = record?.refill?.lastRefilledAt;
+    if (!record?.refill || record.remaining === undefined || (last && last >= periodStart)) return false;
+    record.remaining = amount;
+    record.refill = { ...record.refill, lastRefilledAt: now };
+    return true;
+  }
+
+  async changeCredits(keyId: string, change: CreditChange): Promise<number | undefined> {
+    const record = this.records.get(keyId);
+    if (record?.remaining === undefined) return undefined;
+    record.remaining = "add" in change ? record.remaining + change.add : change.set;
     return record.remaining;
+  }
+
+  async recordUsage(updates: readonly UsageUpdate[]): Promise<void> {
+    for (const { keyId, counts, lastUsedAt } of updates) {
+      const record = this.records.get(keyId);
+      if (!record) continue;
+      const usage = { ...record.usage };
+      for (const [outcome, count] of Object.entries(counts) as [keyof typeof usage, number][]) {
+        usage[outcome] = (usage[outcome] ?? 0) + count;
+      }
+      record.usage = usage;
+      if (lastUsedAt && (!record.lastUsedAt || lastUsedAt > record.lastUsedAt)) record.lastUsedAt = lastUsedAt;
+    }
   }
 
   async delete(keyId: string): Promise<boolean> {

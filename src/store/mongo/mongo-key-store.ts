@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter } from "mongodb";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
-import type { KeyQuery, KeyStore } from "../key-store.js";
+import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../key-store.js";
 import { keyspaceCondition } from "../keyspace-filter.js";
 import { fromDocument, type KeyDocument, toDocument, toUpdate } from "./key-document.js";
 import { mongoCall } from "./mongo-errors.js";
@@ -58,15 +58,60 @@ export class MongoKeyStore implements KeyStore {
     return document ? fromDocument(document) : undefined;
   }
 
-  async spendCredits(keyId: string, cost: number): Promise<number | undefined> {
-    const document = await mongoCall(() =>
+  async spendCredits(keyId: string, cost: number): Promise<CreditSpend | undefined> {
+    const spent = await mongoCall(() =>
       this.keys.findOneAndUpdate(
         { keyId, remaining: { $gte: cost } },
         { $inc: { remaining: -cost } },
         { returnDocument: "after", projection: { remaining: 1 } },
       ),
     );
+    if (spent?.remaining !== undefined) return { spent: true, remaining: spent.remaining };
+    // Not enough left (or no limit): say how many there are, without taking any.
+    const current = await mongoCall(() => this.keys.findOne({ keyId }, { projection: { remaining: 1 } }));
+    return current?.remaining === undefined ? undefined : { spent: false, remaining: current.remaining };
+  }
+
+  async refillCredits(keyId: string, amount: number, periodStart: Date, now: Date): Promise<boolean> {
+    const result = await mongoCall(() =>
+      this.keys.updateOne(
+        {
+          keyId,
+          remaining: { $exists: true },
+          $or: [
+            { "refill.lastRefilledAt": { $lt: periodStart } },
+            { "refill.lastRefilledAt": { $exists: false }, refill: { $exists: true } },
+          ],
+        },
+        { $set: { remaining: amount, "refill.lastRefilledAt": now } },
+      ),
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async changeCredits(keyId: string, change: CreditChange): Promise<number | undefined> {
+    const update = "add" in change ? { $inc: { remaining: change.add } } : { $set: { remaining: change.set } };
+    const document = await mongoCall(() =>
+      this.keys.findOneAndUpdate({ keyId, remaining: { $exists: true } }, update, {
+        returnDocument: "after",
+        projection: { remaining: 1 },
+      }),
+    );
     return document?.remaining;
+  }
+
+  async recordUsage(updates: readonly UsageUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const operations = updates.map(({ keyId, counts, lastUsedAt }) => ({
+      updateOne: {
+        filter: { keyId },
+        update: {
+          $inc: Object.fromEntries(Object.entries(counts).map(([outcome, count]) => [`usage.${outcome}`, count])),
+          ...(lastUsedAt && { $max: { lastUsedAt } }),
+        },
+      },
+    }));
+    await mongoCall(() => this.keys.bulkWrite(operations, { ordered: false }));
   }
 
   async delete(keyId: string): Promise<boolean> {

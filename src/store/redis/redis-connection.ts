@@ -2,6 +2,8 @@ import { createClient } from "redis";
 import type { Logger } from "../../logger.js";
 
 const MAX_RECONNECT_DELAY_MS = 2_000;
+/** Redis answers in well under a millisecond; a command taking longer than this counts as a failure. */
+const COMMAND_TIMEOUT_MS = 250;
 
 /**
  * A client that keeps reconnecting in the background when the connection
@@ -12,6 +14,7 @@ function createRedisClient(url: string) {
   return createClient({
     url,
     disableOfflineQueue: true,
+    commandOptions: { timeout: COMMAND_TIMEOUT_MS },
     socket: {
       connectTimeout: 2_000,
       reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),

@@ -1,0 +1,137 @@
+import { LRUCache } from "lru-cache";
+import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
+import type { InvalidationBus, SharedKeyCache } from "../store/key-cache.js";
+import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../store/key-store.js";
+
+/** How long this process trusts what it cached. */
+export interface LocalCacheSettings {
+  readonly maxEntries: number;
+  /** While invalidations arrive over the bus. */
+  readonly ttlMs: number;
+  /** While they do not (no Redis, or the subscription is down): the bound on staleness. */
+  readonly degradedTtlMs: number;
+  /** For hashes no key has. */
+  readonly absentTtlMs: number;
+}
+
+/** What this process remembers for a hash: the record, or that there is none. */
+type Entry = { readonly record: KeyRecord | undefined };
+
+/**
+ * The key store behind the verification cache: `findByHash` asks this
+ * process's LRU, then the shared cache, then the store, and remembers misses
+ * too so that repeated unknown keys stop at the first layer. Every change made
+ * through this store invalidates the hashes it touched everywhere. A lookup
+ * that an invalidation overtook is asked again and not cached, so stale data
+ * cannot land. Management reads (get, list) always go to the store.
+ */
+export class CachingKeyStore implements KeyStore {
+  private readonly local: LRUCache<string, Entry>;
+  /** Bumped by every invalidation; a lookup remembers it to notice being overtaken. */
+  private generation = 0;
+  private readonly invalidatedIn = new LRUCache<string, number>({ max: 100_000 });
+
+  constructor(
+    private readonly inner: KeyStore,
+    private readonly settings: LocalCacheSettings,
+    private readonly shared?: SharedKeyCache,
+    private readonly bus?: InvalidationBus,
+  ) {
+    this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs });
+    bus?.subscribe(
+      (invalidation) => {
+        if ("hashes" in invalidation) this.forget(invalidation.hashes);
+      },
+      () => this.local.clear(),
+    );
+  }
+
+  async findByHash(hash: string): Promise<KeyRecord | undefined> {
+    const cached = this.local.get(hash);
+    if (cached) return cached.record;
+    const started = this.generation;
+    const record = await this.lookup(hash);
+    if ((this.invalidatedIn.get(hash) ?? -1) > started) {
+      // Changed while we looked: the answer may predate the change. Ask the store itself, and keep nothing.
+      return this.inner.findByHash(hash);
+    }
+    this.local.set(hash, { record }, { ttl: this.ttlFor(record) });
+    return record;
+  }
+
+  async insert(record: KeyRecord): Promise<void> {
+    await this.inner.insert(record);
+  }
+
+  get(keyId: string): Promise<KeyRecord | undefined> {
+    return this.inner.get(keyId);
+  }
+
+  list(query: KeyQuery): Promise<KeyRecord[]> {
+    return this.inner.list(query);
+  }
+
+  async update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
+    const updated = await this.inner.update(keyId, changes);
+    if (updated) await this.invalidate(updated);
+    return updated;
+  }
+
+  async delete(keyId: string): Promise<boolean> {
+    const record = await this.inner.get(keyId);
+    const deleted = await this.inner.delete(keyId);
+    if (record) await this.invalidate(record);
+    return deleted;
+  }
+
+  spendCredits(keyId: string, cost: number): Promise<CreditSpend | undefined> {
+    return this.inner.spendCredits(keyId, cost);
+  }
+
+  async refillCredits(keyId: string, amount: number, periodStart: Date, now: Date): Promise<boolean> {
+    const refilled = await this.inner.refillCredits(keyId, amount, periodStart, now);
+    // The cached record still says the refill is due; drop it so no one asks again this period.
+    const record = refilled ? await this.inner.get(keyId) : undefined;
+    if (record) await this.invalidate(record);
+    return refilled;
+  }
+
+  changeCredits(keyId: string, change: CreditChange): Promise<number | undefined> {
+    return this.inner.changeCredits(keyId, change);
+  }
+
+  recordUsage(updates: readonly UsageUpdate[]): Promise<void> {
+    return this.inner.recordUsage(updates);
+  }
+
+  /** Drops a key's every hash here, in the shared cache, and in every other replica. */
+  private async invalidate(record: KeyRecord): Promise<void> {
+    const hashes = [record.hash, ...record.retiredSecrets.map((secret) => secret.hash)];
+    this.forget(hashes);
+    await this.shared?.invalidate(hashes);
+    await this.bus?.publish({ hashes });
+  }
+
+  private forget(hashes: readonly string[]): void {
+    this.generation += 1;
+    for (const hash of hashes) {
+      this.local.delete(hash);
+      this.invalidatedIn.set(hash, this.generation);
+    }
+  }
+
+  /** The shared cache, then the store (filling the shared cache). */
+  private async lookup(hash: string): Promise<KeyRecord | undefined> {
+    const shared = this.shared ? await this.shared.get(hash) : { kind: "unknown" as const };
+    if (shared.kind === "hit") return shared.record;
+    if (shared.kind === "absent") return undefined;
+    const record = await this.inner.findByHash(hash);
+    await this.shared?.fill(hash, record);
+    return record;
+  }
+
+  private ttlFor(record: KeyRecord | undefined): number {
+    if (!this.bus?.connected) return this.settings.degradedTtlMs;
+    return record ? this.settings.ttlMs : this.settings.absentTtlMs;
+  }
+}

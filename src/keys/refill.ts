@@ -1,0 +1,31 @@
+import type { KeyRecord, RefillPolicy } from "./key-record.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * When the refill period containing `now` began (UTC): midnight for daily
+ * refills; for monthly ones, midnight of the refill day (1-31, 0 meaning the
+ * 1st), which in a shorter month falls on its last day.
+ */
+export function refillPeriodStart(policy: RefillPolicy, now: number): number {
+  if (policy.interval === "daily") return Math.floor(now / DAY_MS) * DAY_MS;
+  const date = new Date(now);
+  const inMonth = (year: number, month: number) => {
+    const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+    return Date.UTC(year, month, Math.min(Math.max(policy.refillDay, 1), lastDay));
+  };
+  const thisMonth = inMonth(date.getUTCFullYear(), date.getUTCMonth());
+  return thisMonth <= now ? thisMonth : inMonth(date.getUTCFullYear(), date.getUTCMonth() - 1);
+}
+
+/**
+ * The start of the refill period the key is owed a refill for, or undefined
+ * when it has had it. A key that was never refilled counts from its creation,
+ * so a key created mid-period keeps the credits it was created with.
+ */
+export function refillDue(record: KeyRecord, now: number): Date | undefined {
+  if (!record.refill || record.remaining === undefined) return undefined;
+  const periodStart = refillPeriodStart(record.refill, now);
+  const last = (record.refill.lastRefilledAt ?? record.createdAt).getTime();
+  return last < periodStart ? new Date(periodStart) : undefined;
+}

@@ -1,0 +1,38 @@
+import type { KeyRecord } from "../keys/key-record.js";
+
+/** What the shared cache knows about a secret's hash. */
+export type SharedLookup =
+  | { readonly kind: "hit"; readonly record: KeyRecord }
+  /** The key store had no key with this hash when it was last asked. */
+  | { readonly kind: "absent" }
+  /** Not cached, recently invalidated, or the cache could not be reached: ask the key store. */
+  | { readonly kind: "unknown" };
+
+/**
+ * The cache every replica shares (Redis), between each replica's own memory
+ * and the key store. Failures never surface: an unreachable cache is a miss.
+ */
+export interface SharedKeyCache {
+  get(hash: string): Promise<SharedLookup>;
+  /** Stores the key store's answer, unless the hash was invalidated meanwhile (so stale data cannot land). */
+  fill(hash: string, record: KeyRecord | undefined): Promise<void>;
+  /** Forgets the hashes and refuses fills of them for a while. */
+  invalidate(hashes: readonly string[]): Promise<void>;
+}
+
+/** A change that cached copies must drop: keys by secret hash, or a keyspace. */
+export type Invalidation = { readonly hashes: readonly string[] } | { readonly keyspaceId: string };
+
+/** Tells every replica what changed (Redis pub/sub). */
+export interface InvalidationBus {
+  publish(invalidation: Invalidation): Promise<void>;
+  /**
+   * `onMessage` gets every invalidation, from this replica too. `onGap` is
+   * called whenever messages may have been missed (the subscription dropped or
+   * came back): everything cached must go.
+   */
+  subscribe(onMessage: (invalidation: Invalidation) => void, onGap: () => void): void;
+  /** Whether invalidations are arriving right now. */
+  readonly connected: boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import type { RefillPolicy } from "../../src/keys/key-record.js";
+import { refillDue, refillPeriodStart } from "../../src/keys/refill.js";
+import { sampleRecord } from "../support/records.js";
+
+const at = (iso: string) => Date.parse(iso);
+const daily: RefillPolicy = { interval: "daily", amount: 100, refillDay: 0 };
+const monthly = (refillDay: number): RefillPolicy => ({ interval: "monthly", amount: 100, refillDay });
+
+describe("refill periods", () => {
+  it("start at UTC midnight for daily refills", () => {
+    expect(refillPeriodStart(daily, at("2026-03-15T17:30:00Z"))).toBe(at("2026-03-15T00:00:00Z"));
+  });
+
+  it("start on the refill day for monthly refills, or the month before when it has not come yet", () => {
+    expect(refillPeriodStart(monthly(10), at("2026-03-15T00:00:00Z"))).toBe(at("2026-03-10T00:00:00Z"));
+    expect(refillPeriodStart(monthly(20), at("2026-03-15T00:00:00Z"))).toBe(at("2026-02-20T00:00:00Z"));
+    expect(refillPeriodStart(monthly(0), at("2026-03-15T00:00:00Z"))).toBe(at("2026-03-01T00:00:00Z"));
+  });
+
+  it("fall on the last day of a month too short for the refill day", () => {
+    expect(refillPeriodStart(monthly(31), at("2026-02-28T12:00:00Z"))).toBe(at("2026-02-28T00:00:00Z"));
+    expect(refillPeriodStart(monthly(31), at("2026-03-05T00:00:00Z"))).toBe(at("2026-02-28T00:00:00Z"));
+    expect(refillPeriodStart(monthly(31), at("2028-02-29T01:00:00Z"))).toBe(at("2028-02-29T00:00:00Z"));
+    expect(refillPeriodStart(monthly(30), at("2026-01-10T00:00:00Z"))).toBe(at("2025-12-30T00:00:00Z"));
+  });
+});
+
+describe("a refill is due", () => {
+  it("once per period, counted from the last refill", () => {
+    const record = sampleRecord({
+      remaining: 0,
+      refill: { ...daily, lastRefilledAt: new Date("2026-03-14T09:00:00Z") },
+    });
+    expect(refillDue(record, at("2026-03-14T23:59:59Z"))).toBeUndefined();
+    expect(refillDue(record, at("2026-03-15T00:00:00Z"))).toEqual(new Date("2026-03-15T00:00:00Z"));
+  });
+
+  it("only for keys with credits and a refill", () => {
+    expect(refillDue(sampleRecord({ remaining: 5 }), at("2030-01-01T00:00:00Z"))).toBeUndefined();
+    expect(refillDue(sampleRecord({ refill: daily }), at("2030-01-01T00:00:00Z"))).toBeUndefined();
+  });
+});

@@ -1,0 +1,69 @@
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
+import { KeyService, VerifyKeyRequestSchema } from "../../gen/keyward/v1/key_service_pb.js";
+import { CachingKeyStore } from "../../src/cache/caching-key-store.js";
+import { createKeyHasher } from "../../src/keys/key-hasher.js";
+import { generateKey } from "../../src/keys/key-material.js";
+import { createLogger } from "../../src/logger.js";
+import type { Call } from "../../src/rpc/call.js";
+import { createVerifyKey } from "../../src/rpc/verify-key.js";
+import { MemoryKeyStore } from "../../src/store/memory/memory-key-store.js";
+import { MemoryKeyspaceStore } from "../../src/store/memory/memory-keyspace-store.js";
+import { MemoryRateLimiter } from "../../src/store/memory/memory-rate-limiter.js";
+import { UsageRecorder } from "../../src/usage/usage-recorder.js";
+import { countingKeyStore } from "../support/counting-key-store.js";
+import { sampleRecord } from "../support/records.js";
+
+const hasher = createKeyHasher();
+const call: Call = { method: KeyService.method.verifyKey, peer: "test", requestId: "test", header: () => undefined };
+
+/** The real VerifyKey over a memory store that counts its calls, behind the verification cache. */
+function pipeline() {
+  const { store, calls } = countingKeyStore(new MemoryKeyStore());
+  const keys = new CachingKeyStore(store, {
+    maxEntries: 10_000,
+    ttlMs: 60_000,
+    degradedTtlMs: 60_000,
+    absentTtlMs: 60_000,
+  });
+  const verify = createVerifyKey({
+    keys,
+    keyspaces: new MemoryKeyspaceStore(),
+    hasher,
+    clock: Date.now,
+    limiter: new MemoryRateLimiter(),
+    usage: new UsageRecorder(keys, createLogger("silent"), 60_000),
+  });
+  return { store, calls, verify: (key: string) => verify(create(VerifyKeyRequestSchema, { key }), call) };
+}
+
+describe("a flood of bad keys", () => {
+  it("of malformed or mistyped keys never reaches the store", async () => {
+    const { calls, verify } = pipeline();
+    const real = generateKey("kw", 16);
+    for (let i = 0; i < 1_000; i++) {
+      const garbage = i % 2 ? `kw_${Math.random().toString(36).slice(2)}` : `${real.slice(0, -1)}${i % 10}`;
+      expect(await verify(garbage)).toMatchObject({ valid: false, code: VerifyCode.NOT_FOUND });
+    }
+    expect(calls.findByHash ?? 0).toBe(0);
+  });
+
+  it("of the same well-formed unknown keys reaches the store once per key", async () => {
+    const { calls, verify } = pipeline();
+    const unknown = Array.from({ length: 20 }, () => generateKey("kw", 16));
+    for (let round = 0; round < 50; round++) {
+      for (const key of unknown) expect(await verify(key)).toMatchObject({ code: VerifyCode.NOT_FOUND });
+    }
+    expect(calls.findByHash).toBe(20);
+  });
+
+  it("while a real key keeps verifying from memory", async () => {
+    const { store, calls, verify } = pipeline();
+    const key = generateKey("kw", 16);
+    await store.insert(sampleRecord({ hash: hasher(key) }));
+    for (let i = 0; i < 100; i++) expect(await verify(key)).toMatchObject({ valid: true });
+    expect(calls.findByHash).toBe(1);
+    expect(calls.spendCredits ?? 0).toBe(0);
+  });
+});
