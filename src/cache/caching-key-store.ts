@@ -40,7 +40,7 @@ export class CachingKeyStore implements KeyStore {
     this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs });
     bus?.subscribe(
       (invalidation) => {
-        if ("hashes" in invalidation) this.forget(invalidation.hashes);
+        if ("hashes" in invalidation) this.apply(invalidation.hashes, invalidation.record);
       },
       () => this.local.clear(),
     );
@@ -73,14 +73,14 @@ export class CachingKeyStore implements KeyStore {
 
   async update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
     const updated = await this.inner.update(keyId, changes);
-    if (updated) await this.invalidate(updated);
+    if (updated) await this.changed(updated, updated);
     return updated;
   }
 
   async delete(keyId: string): Promise<boolean> {
     const record = await this.inner.get(keyId);
     const deleted = await this.inner.delete(keyId);
-    if (record) await this.invalidate(record);
+    if (record) await this.changed(record, undefined);
     return deleted;
   }
 
@@ -92,7 +92,7 @@ export class CachingKeyStore implements KeyStore {
     const refilled = await this.inner.refillCredits(keyId, amount, periodStart, now);
     // The cached record still says the refill is due; drop it so no one asks again this period.
     const record = refilled ? await this.inner.get(keyId) : undefined;
-    if (record) await this.invalidate(record);
+    if (record) await this.changed(record, record);
     return refilled;
   }
 
@@ -104,19 +104,33 @@ export class CachingKeyStore implements KeyStore {
     return this.inner.recordUsage(updates);
   }
 
-  /** Drops a key's every hash here, in the shared cache, and in every other replica. */
-  private async invalidate(record: KeyRecord): Promise<void> {
-    const hashes = [record.hash, ...record.retiredSecrets.map((secret) => secret.hash)];
-    this.forget(hashes);
+  /**
+   * Tells every replica, this one included, that a key changed: `before` names
+   * the hashes cached copies may sit under, `after` is the key as it now is
+   * (undefined once deleted), so that replicas answer from it at once without
+   * asking the store. The shared cache only drops its copy.
+   */
+  private async changed(before: KeyRecord, after: KeyRecord | undefined): Promise<void> {
+    const hashes = [...new Set([...secretHashes(before), ...(after ? secretHashes(after) : [])])];
+    this.apply(hashes, after);
     await this.shared?.invalidate(hashes);
-    await this.bus?.publish({ hashes });
+    await this.bus?.publish({ hashes, record: after });
   }
 
-  private forget(hashes: readonly string[]): void {
+  /**
+   * Drops what this process holds for the hashes and cancels lookups in flight,
+   * then keeps the new state of the key, if any. Kept only briefly: messages
+   * from different replicas can arrive out of order, and the store settles it.
+   */
+  private apply(hashes: readonly string[], record: KeyRecord | undefined): void {
     this.generation += 1;
     for (const hash of hashes) {
       this.local.delete(hash);
       this.invalidatedIn.set(hash, this.generation);
+    }
+    if (!record) return;
+    for (const hash of secretHashes(record)) {
+      if (hashes.includes(hash)) this.local.set(hash, { record }, { ttl: this.settings.degradedTtlMs });
     }
   }
 
@@ -134,4 +148,8 @@ export class CachingKeyStore implements KeyStore {
     if (!this.bus?.connected) return this.settings.degradedTtlMs;
     return record ? this.settings.ttlMs : this.settings.absentTtlMs;
   }
+}
+
+function secretHashes(record: KeyRecord): string[] {
+  return [record.hash, ...record.retiredSecrets.map((secret) => secret.hash)];
 }

@@ -20,8 +20,13 @@ export interface SharedKeyCache {
   invalidate(hashes: readonly string[]): Promise<void>;
 }
 
-/** A change that cached copies must drop: keys by secret hash, or a keyspace. */
-export type Invalidation = { readonly hashes: readonly string[] } | { readonly keyspaceId: string };
+/**
+ * A change that cached copies must follow: a key's secret hashes, with the
+ * key as it now is (absent when it was deleted), or a keyspace.
+ */
+export type Invalidation =
+  | { readonly hashes: readonly string[]; readonly record?: KeyRecord }
+  | { readonly keyspaceId: string };
 
 /** Tells every replica what changed (Redis pub/sub). */
 export interface InvalidationBus {

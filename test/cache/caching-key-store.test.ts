@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CachingKeyStore, type LocalCacheSettings } from "../../src/cache/caching-key-store.js";
 import { createLogger } from "../../src/logger.js";
 import type { KeyStore } from "../../src/store/key-store.js";
@@ -71,6 +71,30 @@ describe("the verification cache", () => {
     await expect
       .poll(async () => (await b.findByHash(record.hash))?.revoked, { interval: 1, timeout: 1_000 })
       .toBe(true);
+  });
+
+  it("lets other replicas answer from the changed key at once, without asking the store", async () => {
+    const { store, calls } = countingKeyStore(new MemoryKeyStore());
+    const record = sampleRecord();
+    await store.insert(record);
+    const [a, b] = [await replica(store), await replica(store)];
+    await b.findByHash(record.hash);
+    const before = calls.findByHash;
+    await a.update(record.keyId, { enabled: false });
+    await expect
+      .poll(async () => (await b.findByHash(record.hash))?.enabled, { interval: 1, timeout: 1_000 })
+      .toBe(false);
+    expect(calls.findByHash).toBe(before);
+  });
+
+  it("forgets a deleted key in every replica", async () => {
+    const inner = new MemoryKeyStore();
+    const record = sampleRecord();
+    await inner.insert(record);
+    const [a, b] = [await replica(inner), await replica(inner)];
+    await b.findByHash(record.hash);
+    await a.delete(record.keyId);
+    await expect.poll(() => b.findByHash(record.hash), { interval: 1, timeout: 1_000 }).toBeUndefined();
   });
 
   it("does not keep an answer that a change overtook", async () => {

@@ -34,14 +34,16 @@ export async function startKeywardProcess(
     output += chunk;
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
   await new Promise<void>((resolve, reject) => {
     const poll = setInterval(() => {
       if (output.includes('"msg":"keyward started"')) {
         clearInterval(poll);
         resolve();
-      } else if (child.exitCode !== null) {
+      } else if (child.exitCode !== null || Date.now() > deadline) {
         clearInterval(poll);
-        reject(new Error(`keyward exited with ${child.exitCode}:\n${output}`));
+        if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+        reject(new Error(`keyward did not start (exit code ${child.exitCode}):\n${output}`));
       }
     }, 50);
   });

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import net from "node:net";
 
 /** A redis-server of the test's own on a free port, so it can be stopped and restarted. */
@@ -7,6 +7,8 @@ export interface PrivateRedis {
   readonly port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Empties it (FLUSHALL), as an operator or an eviction storm might. */
+  flush(): Promise<void>;
 }
 
 /** The shared Redis on 127.0.0.1:6379, or REDIS_URL when set. */
@@ -30,8 +32,11 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       running.kill("SIGKILL");
     });
   };
+  const flush = async () => {
+    execFileSync("redis-cli", ["-p", String(port), "flushall"]);
+  };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, start, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, start, stop, flush };
 }
 
 /** A TCP port nobody listens on right now. */

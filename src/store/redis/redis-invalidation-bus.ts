@@ -1,5 +1,6 @@
 import type { Logger } from "../../logger.js";
 import type { Invalidation, InvalidationBus } from "../key-cache.js";
+import { decodeRecord, encodeRecord } from "./key-record-codec.js";
 import type { RedisClient } from "./redis-connection.js";
 
 const CHANNEL = "keyward:invalidate";
@@ -28,7 +29,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   async publish(invalidation: Invalidation): Promise<void> {
-    await this.publisher.publish(CHANNEL, JSON.stringify(invalidation)).catch((error: unknown) => {
+    await this.publisher.publish(CHANNEL, encodeInvalidation(invalidation)).catch((error: unknown) => {
       this.logger.warn(
         { err: error },
         "could not publish a cache invalidation; other replicas catch up within the degraded cache TTL",
@@ -41,10 +42,21 @@ export class RedisInvalidationBus implements InvalidationBus {
     this.subscriber.on("error", onGap);
     this.subscriber.on("ready", onGap);
     // node-redis keeps the subscription and renews it on every reconnect; a first attempt that fails is a gap too.
-    this.subscriber.subscribe(CHANNEL, (message) => onMessage(JSON.parse(message) as Invalidation)).catch(onGap);
+    this.subscriber.subscribe(CHANNEL, (message) => onMessage(decodeInvalidation(message))).catch(onGap);
   }
 
   async close(): Promise<void> {
     await this.subscriber.close().catch(() => {});
   }
+}
+
+function encodeInvalidation(invalidation: Invalidation): string {
+  if (!("hashes" in invalidation) || !invalidation.record) return JSON.stringify(invalidation);
+  return JSON.stringify({ ...invalidation, record: encodeRecord(invalidation.record) });
+}
+
+function decodeInvalidation(message: string): Invalidation {
+  const parsed = JSON.parse(message) as { hashes?: string[]; record?: string; keyspaceId?: string };
+  if (parsed.hashes) return { hashes: parsed.hashes, record: parsed.record ? decodeRecord(parsed.record) : undefined };
+  return { keyspaceId: parsed.keyspaceId ?? "" };
 }
