@@ -76,7 +76,12 @@ export async function startKeyward({
     }),
     createErrorMapping(),
     createAuthentication({
-      authenticate: createRootKeyAuthenticator({ store: stores.keys, hasher, clock }),
+      authenticate: createRootKeyAuthenticator({
+        store: stores.keys,
+        hasher,
+        clock,
+        keysVersion: () => stores.keys.version,
+      }),
       failures: createAuthFailureLimiter(config.authFailuresPerMinute, clock),
       needsRootKey: (method) => !(isVerifyKey(method) && config.verifyAuth === "none"),
     }),

@@ -24,7 +24,7 @@ import { RedisRateLimiter } from "./store/redis/redis-rate-limiter.js";
 /** The adapters chosen by the configuration, and what readiness checks ask. */
 export interface Stores {
   /** The key store behind the verification cache. */
-  readonly keys: KeyStore;
+  readonly keys: CachingKeyStore;
   readonly keyspaces: KeyspaceStore;
   readonly audit: AuditStore;
   readonly limiter: RateLimiter;

@@ -1,4 +1,4 @@
-import { grantCovers, grants } from "./permissions.js";
+import { grantCovers, grantSegments, grants } from "./permissions.js";
 
 /** What a root key may do to keys of a keyspace. */
 export type KeyAction = "create_key" | "read_key" | "update_key" | "revoke_key" | "delete_key" | "verify_key";
@@ -24,18 +24,18 @@ export function may(principal: Principal, action: Action, keyspaceId: string): b
 
 /** Whether the principal may take the action in at least one keyspace. */
 export function mayAnywhere(principal: Principal, action: Action): boolean {
-  return principal.permissions.some((pattern) => {
-    const [scope, , granted, ...rest] = pattern.split(".");
-    return scope === "keyspace" && rest.length === 0 && (granted === action || granted === "*");
-  });
+  return grantSegments(principal.permissions).some(
+    ([scope, , granted, ...rest]) =>
+      scope === "keyspace" && rest.length === 0 && (granted === action || granted === "*"),
+  );
 }
 
 /** Whether the principal may take the action in every keyspace (but root, which wildcards never reach). */
 export function mayEverywhere(principal: Principal, action: Action): boolean {
-  return principal.permissions.some((pattern) => {
-    const [scope, keyspace, granted, ...rest] = pattern.split(".");
-    return scope === "keyspace" && keyspace === "*" && rest.length === 0 && (granted === action || granted === "*");
-  });
+  return grantSegments(principal.permissions).some(
+    ([scope, keyspace, granted, ...rest]) =>
+      scope === "keyspace" && keyspace === "*" && rest.length === 0 && (granted === action || granted === "*"),
+  );
 }
 
 /** The keyspaces the principal may take the action in: all of them, or the ones named in its grants. */

@@ -26,8 +26,9 @@ type Entry = { readonly record: KeyRecord | undefined };
  * cannot land. Management reads (get, list) always go to the store.
  */
 export class CachingKeyStore implements KeyStore {
-  private readonly local: LRUCache<string, Entry>;
-  /** Bumped by every invalidation; a lookup remembers it to notice being overtaken. */
+  /** Absent when configured with no entries: every lookup then starts at the shared cache. */
+  private readonly local?: LRUCache<string, Entry>;
+  /** Bumped by every change this store hears of; a lookup remembers it to notice being overtaken. */
   private generation = 0;
   private readonly invalidatedIn = new LRUCache<string, number>({ max: 100_000 });
 
@@ -37,17 +38,29 @@ export class CachingKeyStore implements KeyStore {
     private readonly shared?: SharedKeyCache,
     private readonly bus?: InvalidationBus,
   ) {
-    this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs });
+    if (settings.maxEntries > 0) this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs });
     bus?.subscribe(
       (invalidation) => {
         if ("hashes" in invalidation) this.apply(invalidation.hashes, invalidation.record);
       },
-      () => this.local.clear(),
+      () => {
+        this.generation += 1;
+        this.local?.clear();
+      },
     );
   }
 
+  /**
+   * Changes whenever any key changes (here or in another replica) or cached
+   * copies were dropped, so that anything derived from cached keys can tell
+   * whether it is still current.
+   */
+  get version(): number {
+    return this.generation;
+  }
+
   async findByHash(hash: string): Promise<KeyRecord | undefined> {
-    const cached = this.local.get(hash);
+    const cached = this.local?.get(hash);
     if (cached) return cached.record;
     const started = this.generation;
     const record = await this.lookup(hash);
@@ -55,7 +68,7 @@ export class CachingKeyStore implements KeyStore {
       // Changed while we looked: the answer may predate the change. Ask the store itself, and keep nothing.
       return this.inner.findByHash(hash);
     }
-    this.local.set(hash, { record }, { ttl: this.ttlFor(record) });
+    this.local?.set(hash, { record }, { ttl: this.ttlFor(record) });
     return record;
   }
 
@@ -125,12 +138,12 @@ export class CachingKeyStore implements KeyStore {
   private apply(hashes: readonly string[], record: KeyRecord | undefined): void {
     this.generation += 1;
     for (const hash of hashes) {
-      this.local.delete(hash);
+      this.local?.delete(hash);
       this.invalidatedIn.set(hash, this.generation);
     }
     if (!record) return;
     for (const hash of secretHashes(record)) {
-      if (hashes.includes(hash)) this.local.set(hash, { record }, { ttl: this.settings.degradedTtlMs });
+      if (hashes.includes(hash)) this.local?.set(hash, { record }, { ttl: this.settings.degradedTtlMs });
     }
   }
 

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHmac, hash } from "node:crypto";
 
 /**
  * Turns a secret into the only form Keyward stores: SHA-256, or HMAC-SHA-256
@@ -12,5 +12,6 @@ export function createKeyHasher(serverSecret?: string): KeyHasher {
   if (serverSecret) {
     return (key) => createHmac("sha256", serverSecret).update(key).digest("base64url");
   }
-  return (key) => createHash("sha256").update(key).digest("base64url");
+  // The one-shot hash() avoids building a Hash object per call: less than half the cost.
+  return (key) => hash("sha256", key, "base64url");
 }

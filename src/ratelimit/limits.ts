@@ -28,14 +28,15 @@ export interface LimitOverride {
 
 /**
  * The limits one verification counts against: the key's own, changed by the
- * request's overrides, plus limits the request names that the key lacks when
- * they come with both a limit and a duration.
+ * request's overrides (the last one of a name counts), plus limits the request
+ * names that the key lacks when they come with both a limit and a duration.
  */
 export function limitsFor(
   policies: readonly RatelimitPolicy[],
   overrides: readonly LimitOverride[],
   cost: number,
 ): LimitRequest[] {
+  if (policies.length === 0 && overrides.length === 0) return [];
   const byName = new Map(overrides.map((override) => [override.name, override]));
   const limits = policies.map((policy) => {
     const override = byName.get(policy.name);
@@ -46,7 +47,7 @@ export function limitsFor(
       cost: override?.cost ?? cost,
     };
   });
-  for (const override of overrides) {
+  for (const override of byName.values()) {
     if (policies.some((policy) => policy.name === override.name)) continue;
     if (override.limit === undefined || override.durationMs === undefined) continue;
     limits.push({

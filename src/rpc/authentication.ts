@@ -2,7 +2,6 @@ import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AuthFailureLimiter } from "./auth-failure-limiter.js";
 import type { Middleware } from "./call.js";
-import { peerAddress } from "./peer-address.js";
 import type { RootKeyAuthenticator } from "./root-key-authenticator.js";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -20,8 +19,7 @@ export function createAuthentication(options: {
   return (next, method) => {
     if (!options.needsRootKey(method)) return next;
     return async (request, call) => {
-      const address = peerAddress(call.peer);
-      if (options.failures.isBlocked(address)) {
+      if (options.failures.isBlocked(call.peer)) {
         throw new ConnectError(
           "too many failed authentications from this address; try again later",
           Code.ResourceExhausted,
@@ -34,7 +32,7 @@ export function createAuthentication(options: {
       const secret = header.match(BEARER)?.[1];
       const principal = secret === undefined ? undefined : await options.authenticate(secret);
       if (!principal) {
-        options.failures.recordFailure(address);
+        options.failures.recordFailure(call.peer);
         throw new ConnectError("invalid root key", Code.Unauthenticated);
       }
       call.principal = principal;

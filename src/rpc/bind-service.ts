@@ -15,8 +15,8 @@ export function bindService<S extends DescService>(
     const method = descMethod as DescMethodUnary;
     const handler = (handlers as unknown as Record<string, Invoke>)[method.localName];
     if (!handler) throw new Error(`no handler for ${method.parent.typeName}.${method.name}`);
-    const innermost: Invoke = async (request, call) =>
-      create(method.output, (await handler(request, call)) as never) as Message;
+    const innermost: Invoke = (request, call) =>
+      handler(request, call).then((response) => create(method.output, response as never) as Message);
     const invoke = middleware.reduceRight<Invoke>((next, step) => step(next, method), innermost);
     return { method, invoke };
   });

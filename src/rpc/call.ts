@@ -27,7 +27,10 @@ export type ServiceHandlers<S extends DescService> = {
   [K in keyof S["method"]]: S["method"][K] extends DescMethodUnary ? UnaryHandler<S["method"][K]> : never;
 };
 
-/** A method with its handler and the shared call chain applied: what transports invoke. */
+/**
+ * A method with its handler and the shared call chain applied: what transports
+ * invoke. It always answers a promise; failures reject it, never throw.
+ */
 export type Invoke = (request: Message, call: Call) => Promise<Message>;
 
 /** A step of the call chain shared by both transports (validation, authentication, logging, ...). */

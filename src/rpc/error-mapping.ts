@@ -8,13 +8,10 @@ import type { Middleware } from "./call.js";
  * and never reaches the caller.
  */
 export function createErrorMapping(): Middleware {
-  return (next) => async (request, call) => {
-    try {
-      return await next(request, call);
-    } catch (error) {
+  return (next) => (request, call) =>
+    next(request, call).catch((error: unknown) => {
       throw toConnectError(error);
-    }
-  };
+    });
 }
 
 /** The caller-facing form of an error. */

@@ -13,7 +13,8 @@ const SERVER_FAULTS = new Set([Code.Internal, Code.Unavailable, Code.Unknown, Co
 export function createLogging(logger: Logger): Middleware {
   return (next, method) => {
     const rpc = `${method.parent.typeName}/${method.name}`;
-    return async (request, call) => {
+    // Promise chaining rather than async/await: one promise fewer per call on the hot path.
+    return (request, call) => {
       const started = performance.now();
       const fields = () => ({
         rpc,
@@ -21,18 +22,22 @@ export function createLogging(logger: Logger): Middleware {
         peer: call.peer,
         ms: Math.round((performance.now() - started) * 100) / 100,
       });
-      try {
-        const response = await next(request, call);
-        if (logger.isLevelEnabled("debug")) logger.debug({ ...fields(), code: "ok" }, "call");
-        return response;
-      } catch (error) {
-        const code = error instanceof ConnectError ? error.code : Code.Unknown;
-        const line = { ...fields(), code: Code[code], message: error instanceof Error ? error.message : "" };
-        if (SERVER_FAULTS.has(code))
-          logger.error({ ...line, err: error instanceof ConnectError ? error.cause : error }, "call failed");
-        else logger.info(line, "call rejected");
-        throw error;
-      }
+      return next(request, call).then(
+        (response) => {
+          if (logger.isLevelEnabled("debug")) logger.debug({ ...fields(), code: "ok" }, "call");
+          return response;
+        },
+        (error: unknown) => {
+          const code = error instanceof ConnectError ? error.code : Code.Unknown;
+          const line = { ...fields(), code: Code[code], message: error instanceof Error ? error.message : "" };
+          if (SERVER_FAULTS.has(code)) {
+            logger.error({ ...line, err: error instanceof ConnectError ? error.cause : error }, "call failed");
+          } else {
+            logger.info(line, "call rejected");
+          }
+          throw error;
+        },
+      );
     };
   };
 }

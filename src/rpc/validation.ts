@@ -9,7 +9,7 @@ import type { Middleware } from "./call.js";
  */
 export function createValidation(): Middleware {
   const validator = createValidator();
-  return (next, method) => async (request, call) => {
+  return (next, method) => (request, call) => {
     const result = validator.validate(method.input, request);
     if (result.kind === "valid") return next(request, call);
     const details = [];
@@ -17,6 +17,8 @@ export function createValidation(): Middleware {
       const [value, desc] = violationsToProto(result.violations);
       details.push({ desc, value });
     }
-    throw new ConnectError(result.error.message, Code.InvalidArgument, undefined, details, result.error);
+    return Promise.reject(
+      new ConnectError(result.error.message, Code.InvalidArgument, undefined, details, result.error),
+    );
   };
 }

@@ -1,6 +1,11 @@
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
-import type { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
+import {
+  type KeyService,
+  type VerifyKeyResponse,
+  VerifyKeyResponseSchema,
+} from "../../gen/keyward/v1/key_service_pb.js";
 import { type PermissionQuery, parsePermissionQuery, satisfies } from "../auth/permission-query.js";
 import { grants } from "../auth/permissions.js";
 import { may, mayAnywhere } from "../auth/principal.js";
@@ -42,6 +47,7 @@ const NOT_FOUND = { valid: false, code: VerifyCode.NOT_FOUND } as const;
  * keys with credits touch the key store for writing.
  */
 export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
+  const answers = new WeakMap<KeyRecord, Map<VerifyCode, VerifyKeyResponse>>();
   return async (request, call) => {
     if (call.principal && !mayAnywhere(call.principal, "verify_key")) {
       throw new ConnectError("permission denied", Code.PermissionDenied);
@@ -73,8 +79,29 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
     }
     const outcome = usageOutcome(code);
     if (outcome) deps.usage.record(record.keyId, outcome, now);
-    return toVerifyAnswer(record, code, remaining, ratelimits);
+    if (remaining !== undefined || ratelimits.length > 0) return toVerifyAnswer(record, code, remaining, ratelimits);
+    return unchangingAnswer(record, code);
   };
+
+  /**
+   * An answer that depends on nothing but the key's record and the outcome is
+   * made once per cached record and reused (so the transport also encodes it
+   * once); a changed key is a new record object, with answers of its own.
+   */
+  function unchangingAnswer(record: KeyRecord, code: VerifyCode): VerifyKeyResponse {
+    let byCode = answers.get(record);
+    if (!byCode) {
+      byCode = new Map();
+      answers.set(record, byCode);
+    }
+    let answer = byCode.get(code);
+    if (!answer) {
+      // Frozen: it is shared, and the transport then encodes it only once.
+      answer = Object.freeze(create(VerifyKeyResponseSchema, toVerifyAnswer(record, code, undefined, [])));
+      byCode.set(code, answer);
+    }
+    return answer;
+  }
 
   async function holds(record: KeyRecord, query: PermissionQuery): Promise<boolean> {
     // Roles live on the keyspace; fetch it only when the key has any.

@@ -20,7 +20,8 @@ export function connectRoutes(services: readonly BoundService[]): (router: Conne
       const implementation = Object.fromEntries(
         procedures.map((procedure) => [
           procedure.method.localName,
-          (request: Message, context: HandlerContext) => procedure.invoke(request, callFrom(context, procedure)),
+          (request: Message, context: HandlerContext) =>
+            procedure.invoke(request, new ConnectCall(context, procedure.method)),
         ]),
       );
       // Built from the descriptor at run time, so the static type cannot follow.
@@ -35,7 +36,27 @@ export function peerContextValues(request: IncomingMessage | Http2ServerRequest)
   return createContextValues().set(peerKey, `${remoteAddress}:${remotePort}`);
 }
 
-function callFrom(context: HandlerContext, { method }: Procedure): Call {
-  const header = (name: string) => context.requestHeader.get(name) ?? undefined;
-  return { method, peer: context.values.get(peerKey), requestId: requestIdFrom(header("x-request-id")), header };
+/** A Connect call as the services see it (a class, for the reason GrpcCall gives). */
+class ConnectCall implements Call {
+  private cachedRequestId?: string;
+  principal?: Call["principal"];
+  target?: Call["target"];
+
+  constructor(
+    private readonly context: HandlerContext,
+    readonly method: Procedure["method"],
+  ) {}
+
+  header(name: string): string | undefined {
+    return this.context.requestHeader.get(name) ?? undefined;
+  }
+
+  get peer(): string {
+    return this.context.values.get(peerKey);
+  }
+
+  get requestId(): string {
+    this.cachedRequestId ??= requestIdFrom(this.header("x-request-id"));
+    return this.cachedRequestId;
+  }
 }

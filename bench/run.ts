@@ -1,0 +1,213 @@
+/**
+ * `npm run bench`: VerifyKey under load from h2load (Debian's nghttp2-client),
+ * a neutral HTTP/2 load generator, on both ports, against the ceiling of an
+ * empty RPC (grpc.health.v1.Health/Check) on the same grpc-js server measured
+ * in the same run. Prints requests/s, p50, p99 and the ratio to the ceiling.
+ * Never part of the tests; it fails only when it cannot run at all.
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { HealthCheckRequestSchema } from "../gen/grpc/health/v1/health_pb.js";
+import { VerifyCode } from "../gen/keyward/v1/key_pb.js";
+import { KeyService, VerifyKeyRequestSchema } from "../gen/keyward/v1/key_service_pb.js";
+import { generateRootKey } from "../src/bootstrap.js";
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const WARMUP = Math.ceil(REQUESTS / 10);
+const CLIENTS = 16;
+const STREAMS = 4;
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const scratch = mkdtempSync(join(tmpdir(), "keyward-bench-"));
+
+interface Server {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly child: ChildProcess;
+}
+
+interface Figures {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+function requireH2load(): void {
+  if (spawnSync("h2load", ["--version"]).error) {
+    console.error("bench: h2load is missing. Install it with: apt-get install nghttp2-client");
+    process.exit(1);
+  }
+}
+
+/** Starts dist/src/main.js (dev mode, with Redis) on free ports and waits until it listens. */
+async function startServer(rootKey: string, env: Record<string, string>): Promise<Server> {
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const child = spawn("node", ["dist/src/main.js"], {
+    env: {
+      ...process.env,
+      KEYWARD_ROOT_KEY: rootKey,
+      KEYWARD_GRPC_PORT: String(grpcPort),
+      KEYWARD_HTTP_PORT: String(httpPort),
+      REDIS_URL,
+      KEYWARD_LOG_LEVEL: "info",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  for (let waited = 0; !output.includes('"msg":"keyward started"'); waited += 50) {
+    if (child.exitCode !== null || waited > 30_000) throw new Error(`keyward did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { grpcPort, httpPort, child };
+}
+
+async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A gRPC request body: the 5-byte length prefix, then the message. */
+function grpcBody<T extends DescMessage>(schema: T, init: MessageInitShape<T>): string {
+  const message = toBinary(schema, create(schema, init));
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  const path = join(scratch, `body-${Math.random().toString(36).slice(2)}.bin`);
+  writeFileSync(path, frame);
+  return path;
+}
+
+/** One h2load run; latencies come from its per-request log. */
+let runs = 0;
+
+function h2load(url: string, body: string, rootKey: string, requests: number): Figures {
+  runs += 1;
+  const log = join(scratch, `requests-${runs}.log`);
+  const output = execFileSync(
+    "h2load",
+    [
+      `-n${requests}`,
+      `-c${CLIENTS}`,
+      `-m${STREAMS}`,
+      "-t1",
+      `-d${body}`,
+      "-Hcontent-type: application/grpc",
+      "-Hte: trailers",
+      `-Hauthorization: Bearer ${rootKey}`,
+      `--log-file=${log}`,
+      url,
+    ],
+    { encoding: "utf8" },
+  );
+  const failed = Number(output.match(/(\d+) failed/)?.[1] ?? 0);
+  if (failed > 0) throw new Error(`h2load: ${failed} requests failed\n${output}`);
+  const rps = Number(output.match(/finished in [\d.]+m?s, ([\d.]+) req\/s/)?.[1]);
+  const latencies = readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => Number(line.split("\t")[2]) / 1000)
+    .sort((a, b) => a - b);
+  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
+  return { rps, p50: at(0.5), p99: at(0.99) };
+}
+
+const ROUNDS = 3;
+
+/**
+ * A scenario and the ceiling, measured back to back, ROUNDS times; the row
+ * keeps the round with the median ratio, so that a busy moment of a shared
+ * machine skews neither side alone.
+ */
+function measure(url: string, body: string, ceiling: { url: string; body: string }, rootKey: string) {
+  h2load(url, body, rootKey, WARMUP);
+  const rounds = Array.from({ length: ROUNDS }, () => {
+    const base = h2load(ceiling.url, ceiling.body, rootKey, REQUESTS);
+    const figures = h2load(url, body, rootKey, REQUESTS);
+    return { figures, base, ratio: figures.rps / base.rps };
+  }).sort((a, b) => a.ratio - b.ratio);
+  return rounds[Math.floor(ROUNDS / 2)] as { figures: Figures; base: Figures; ratio: number };
+}
+
+async function main(): Promise<void> {
+  requireH2load();
+  const rootKey = generateRootKey();
+  const server = await startServer(rootKey, {});
+  // A second server without the in-process cache, so that every lookup is answered by Redis.
+  const redisOnly = await startServer(rootKey, { KEYWARD_CACHE_MAX_ENTRIES: "0" });
+  try {
+    const client = createClient(KeyService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
+    const headers = { authorization: `Bearer ${rootKey}` };
+    const create = async (init: Parameters<typeof client.createKey>[0]) =>
+      (await client.createKey(init, { headers })).key;
+    const keys = {
+      plain: await create({ name: "bench" }),
+      limited: await create({
+        name: "bench limited",
+        ratelimits: [{ name: "requests", limit: 1_000_000_000n, duration: { seconds: 1n } }],
+      }),
+      credits: await create({ name: "bench credits", remaining: 1_000_000_000_000n }),
+    };
+    for (const key of Object.values(keys)) {
+      const answer = await client.verifyKey({ key }, { headers });
+      if (answer.code !== VerifyCode.VALID) throw new Error(`bench key does not verify: ${VerifyCode[answer.code]}`);
+    }
+    const verify = (key: string) => grpcBody(VerifyKeyRequestSchema, { key });
+    const path = "keyward.v1.KeyService/VerifyKey";
+    const ceiling = {
+      url: `http://127.0.0.1:${server.grpcPort}/grpc.health.v1.Health/Check`,
+      body: grpcBody(HealthCheckRequestSchema, {}),
+    };
+    h2load(ceiling.url, ceiling.body, rootKey, WARMUP);
+    const scenarios: [string, string, Server][] = [
+      ["cache hit", keys.plain, server],
+      ["cache hit, one rate limit", keys.limited, server],
+      ["cache miss, served by Redis", keys.plain, redisOnly],
+      ["key with credits", keys.credits, server],
+    ];
+    const rows: [string, string, ReturnType<typeof measure>][] = [];
+    for (const [name, key, target] of scenarios) {
+      rows.push([name, "gRPC", measure(`http://127.0.0.1:${target.grpcPort}/${path}`, verify(key), ceiling, rootKey)]);
+      rows.push([name, "HTTP", measure(`http://127.0.0.1:${target.httpPort}/${path}`, verify(key), ceiling, rootKey)]);
+    }
+    console.log(
+      `\nVerifyKey, h2load ${CLIENTS} connections × ${STREAMS} streams, ${REQUESTS} requests per measurement, ` +
+        `median of ${ROUNDS} rounds, each paired with the ceiling; Node ${process.version}\n`,
+    );
+    console.log("| scenario | port | req/s | p50 ms | p99 ms | ceiling req/s | × ceiling |");
+    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const [name, port, { figures, base, ratio }] of rows) {
+      console.log(
+        `| ${name} | ${port} | ${Math.round(figures.rps)} | ${figures.p50.toFixed(2)} | ${figures.p99.toFixed(2)} | ${Math.round(base.rps)} | ${ratio.toFixed(2)} |`,
+      );
+    }
+    console.log(
+      "\nThe ceiling is an empty RPC, grpc.health.v1.Health/Check, on the same grpc-js server as the gRPC port. " +
+        "The HTTP port is connect-node, speaking gRPC over h2c.",
+    );
+  } finally {
+    server.child.kill("SIGTERM");
+    redisOnly.child.kill("SIGTERM");
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
