@@ -14,7 +14,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { HealthCheckRequestSchema } from "../gen/grpc/health/v1/health_pb.js";
 import { VerifyCode } from "../gen/keyward/v1/key_pb.js";
-import { KeyService, VerifyKeyRequestSchema } from "../gen/keyward/v1/key_service_pb.js";
+import { type CreateKeyRequestSchema, KeyService, VerifyKeyRequestSchema } from "../gen/keyward/v1/key_service_pb.js";
 import { generateRootKey } from "../src/bootstrap.js";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
@@ -70,6 +70,16 @@ async function startServer(rootKey: string, env: Record<string, string>): Promis
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { grpcPort, httpPort, child };
+}
+
+/** Creates a key on a server and checks that it verifies there, so that no row measures refusals. */
+async function createKey(server: Server, rootKey: string, init: MessageInitShape<typeof CreateKeyRequestSchema>) {
+  const client = createClient(KeyService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
+  const headers = { authorization: `Bearer ${rootKey}` };
+  const { key } = await client.createKey(init, { headers });
+  const answer = await client.verifyKey({ key }, { headers });
+  if (answer.code !== VerifyCode.VALID) throw new Error(`bench key does not verify: ${VerifyCode[answer.code]}`);
+  return key;
 }
 
 async function freePort(): Promise<number> {
@@ -148,40 +158,43 @@ async function main(): Promise<void> {
   requireH2load();
   const rootKey = generateRootKey();
   const server = await startServer(rootKey, {});
-  // A second server without the in-process cache, so that every lookup is answered by Redis.
+  // A second server without the in-process cache, so that every lookup is answered by Redis;
+  // a third as a loopback sidecar would run, where VerifyKey needs no root key.
   const redisOnly = await startServer(rootKey, { KEYWARD_CACHE_MAX_ENTRIES: "0" });
+  const sidecar = await startServer(rootKey, { KEYWARD_VERIFY_AUTH: "none" });
   try {
-    const client = createClient(KeyService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
-    const headers = { authorization: `Bearer ${rootKey}` };
-    const create = async (init: Parameters<typeof client.createKey>[0]) =>
-      (await client.createKey(init, { headers })).key;
     const keys = {
-      plain: await create({ name: "bench" }),
-      limited: await create({
+      plain: await createKey(server, rootKey, { name: "bench" }),
+      limited: await createKey(server, rootKey, {
         name: "bench limited",
         ratelimits: [{ name: "requests", limit: 1_000_000_000n, duration: { seconds: 1n } }],
       }),
-      credits: await create({ name: "bench credits", remaining: 1_000_000_000_000n }),
+      credits: await createKey(server, rootKey, { name: "bench credits", remaining: 1_000_000_000_000n }),
+      // Dev mode keeps keys in each process's memory: the other servers get keys of their own.
+      sidecar: await createKey(sidecar, rootKey, { name: "bench sidecar" }),
+      redisOnly: await createKey(redisOnly, rootKey, { name: "bench redis" }),
     };
-    for (const key of Object.values(keys)) {
-      const answer = await client.verifyKey({ key }, { headers });
-      if (answer.code !== VerifyCode.VALID) throw new Error(`bench key does not verify: ${VerifyCode[answer.code]}`);
-    }
     const verify = (key: string) => grpcBody(VerifyKeyRequestSchema, { key });
     const path = "keyward.v1.KeyService/VerifyKey";
-    const ceiling = {
-      url: `http://127.0.0.1:${server.grpcPort}/grpc.health.v1.Health/Check`,
-      body: grpcBody(HealthCheckRequestSchema, {}),
-    };
-    h2load(ceiling.url, ceiling.body, rootKey, WARMUP);
+    const emptyRpc = grpcBody(HealthCheckRequestSchema, {});
+    // The ceiling of a row: the empty RPC on the same grpc-js server the row measures.
+    const ceilingOf = (target: Server) => ({
+      url: `http://127.0.0.1:${target.grpcPort}/grpc.health.v1.Health/Check`,
+      body: emptyRpc,
+    });
+    for (const target of [server, redisOnly, sidecar]) h2load(ceilingOf(target).url, emptyRpc, rootKey, WARMUP);
     const scenarios: [string, string, Server][] = [
       ["cache hit", keys.plain, server],
+      ["cache hit, KEYWARD_VERIFY_AUTH=none", keys.sidecar, sidecar],
       ["cache hit, one rate limit", keys.limited, server],
-      ["cache miss, served by Redis", keys.plain, redisOnly],
+      ["cache miss, served by Redis", keys.redisOnly, redisOnly],
       ["key with credits", keys.credits, server],
     ];
     const rows: [string, string, ReturnType<typeof measure>][] = [];
-    for (const [name, key, target] of scenarios) {
+    // BENCH_ONLY=credits measures only the scenarios whose name contains it.
+    const only = process.env.BENCH_ONLY;
+    for (const [name, key, target] of scenarios.filter(([name]) => !only || name.includes(only))) {
+      const ceiling = ceilingOf(target);
       rows.push([name, "gRPC", measure(`http://127.0.0.1:${target.grpcPort}/${path}`, verify(key), ceiling, rootKey)]);
       rows.push([name, "HTTP", measure(`http://127.0.0.1:${target.httpPort}/${path}`, verify(key), ceiling, rootKey)]);
     }
@@ -201,8 +214,7 @@ async function main(): Promise<void> {
         "The HTTP port is connect-node, speaking gRPC over h2c.",
     );
   } finally {
-    server.child.kill("SIGTERM");
-    redisOnly.child.kill("SIGTERM");
+    for (const { child } of [server, redisOnly, sidecar]) child.kill("SIGTERM");
     rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -1,10 +1,10 @@
-import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
+import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { AuditEventRecord } from "../audit/audit-event.js";
 import type { Clock } from "../keys/clock.js";
 import type { Logger } from "../logger.js";
 import type { AuditStore } from "../store/audit-store.js";
-import type { Middleware } from "./call.js";
+import type { Middleware, Response } from "./call.js";
 import { toConnectError } from "./error-mapping.js";
 
 /**
@@ -24,7 +24,7 @@ export function createAuditLog(options: {
   return (next, method) => {
     if (!options.audited(method)) return next;
     return async (request, call) => {
-      let response: Message | undefined;
+      let response: Response | undefined;
       let outcome = "OK";
       try {
         response = await next(request, call);
@@ -58,7 +58,7 @@ function codeName(code: Code): string {
 }
 
 /** CreateKey learns its key id only from its own answer. */
-function createdKeyId(response: Message | undefined): string {
+function createdKeyId(response: Response | undefined): string {
   const keyId = (response as { keyId?: unknown } | undefined)?.keyId;
   return typeof keyId === "string" ? keyId : "";
 }

@@ -1,4 +1,11 @@
-import type { DescMethodUnary, DescService, Message, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type {
+  DescMessage,
+  DescMethodUnary,
+  DescService,
+  Message,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
 import type { Principal } from "../auth/principal.js";
 
 /** What a service method knows about the call it serves, whichever transport carried it. */
@@ -28,10 +35,17 @@ export type ServiceHandlers<S extends DescService> = {
 };
 
 /**
+ * A response as handlers give it: a message, or an object to make one from
+ * (the transport makes it when it encodes the response; `create` returns a
+ * message unchanged).
+ */
+export type Response = Message | MessageInitShape<DescMessage>;
+
+/**
  * A method with its handler and the shared call chain applied: what transports
  * invoke. It always answers a promise; failures reject it, never throw.
  */
-export type Invoke = (request: Message, call: Call) => Promise<Message>;
+export type Invoke = (request: Message, call: Call) => Promise<Response>;
 
 /** A step of the call chain shared by both transports (validation, authentication, logging, ...). */
 export type Middleware = (next: Invoke, method: DescMethodUnary) => Invoke;

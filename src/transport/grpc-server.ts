@@ -1,4 +1,4 @@
-import { type DescMessage, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, fromBinary, type Message, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import type {
   Server,
@@ -7,7 +7,7 @@ import type {
   sendUnaryData,
   UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import type { BoundService, Call, Procedure } from "../rpc/call.js";
+import type { BoundService, Call, Procedure, Response } from "../rpc/call.js";
 import { toConnectError } from "../rpc/error-mapping.js";
 import { requestIdFrom } from "../rpc/request-id.js";
 import { decodeRequest } from "./decode-request.js";
@@ -38,7 +38,7 @@ function methodDefinition({ method }: Procedure) {
     originalName: method.localName,
     requestSerialize: (message: Message) => Buffer.from(toBinary(method.input, message)),
     requestDeserialize: (bytes: Buffer) => decodeRequest(method.input, bytes),
-    responseSerialize: (message: Message) => serialize(method.output, message),
+    responseSerialize: (response: Response) => serialize(method.output, response),
     responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
   };
 }
@@ -51,7 +51,8 @@ function methodDefinition({ method }: Procedure) {
  */
 const encoded = new WeakMap<Message, Buffer>();
 
-function serialize(schema: DescMessage, message: Message): Buffer {
+function serialize(schema: DescMessage, response: Response): Buffer {
+  const message = create(schema, response);
   if (!Object.isFrozen(message)) return encode(schema, message);
   let bytes = encoded.get(message);
   if (!bytes) {
@@ -67,7 +68,7 @@ function encode(schema: DescMessage, message: Message): Buffer {
 }
 
 function handler(procedure: Procedure) {
-  return (grpcCall: ServerUnaryCall<Message | ConnectError, Message>, callback: sendUnaryData<Message>) => {
+  return (grpcCall: ServerUnaryCall<Message | ConnectError, Response>, callback: sendUnaryData<Response>) => {
     const request = grpcCall.request;
     if (request instanceof ConnectError) return callback(toGrpcError(request));
     procedure.invoke(request, new GrpcCall(grpcCall, procedure.method)).then(
@@ -90,7 +91,7 @@ class GrpcCall implements Call {
   target?: Call["target"];
 
   constructor(
-    private readonly grpcCall: ServerUnaryCall<unknown, Message>,
+    private readonly grpcCall: ServerUnaryCall<unknown, Response>,
     readonly method: Procedure["method"],
   ) {}
 

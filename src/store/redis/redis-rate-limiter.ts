@@ -109,7 +109,8 @@ export class RedisRateLimiter implements RateLimiter {
     }
     try {
       const answers = (await redisCall(() => CONSUME_BATCH(this.client, keys, args))) as number[][];
-      batch.forEach(({ limits, now, resolve }, i) => resolve(decide(limits, answers[i] ?? [], now).results));
+      for (const [i, { limits, now, resolve }] of batch.entries())
+        resolve(decide(limits, answers[i] ?? [], now).results);
     } catch (error) {
       for (const { reject } of batch) reject(error);
     }
