@@ -24,18 +24,19 @@ export function may(principal: Principal, action: Action, keyspaceId: string): b
 
 /** Whether the principal may take the action in at least one keyspace. */
 export function mayAnywhere(principal: Principal, action: Action): boolean {
-  return grantSegments(principal.permissions).some(
-    ([scope, , granted, ...rest]) =>
-      scope === "keyspace" && rest.length === 0 && (granted === action || granted === "*"),
-  );
+  return grantSegments(principal.permissions).some((segments) => grantsKeyspaceAction(segments, action));
 }
 
 /** Whether the principal may take the action in every keyspace (but root, which wildcards never reach). */
 export function mayEverywhere(principal: Principal, action: Action): boolean {
   return grantSegments(principal.permissions).some(
-    ([scope, keyspace, granted, ...rest]) =>
-      scope === "keyspace" && keyspace === "*" && rest.length === 0 && (granted === action || granted === "*"),
+    (segments) => segments[1] === "*" && grantsKeyspaceAction(segments, action),
   );
+}
+
+/** Whether a grant reads `keyspace.<anything>.<action or *>`. */
+function grantsKeyspaceAction(segments: readonly string[], action: Action): boolean {
+  return segments.length === 3 && segments[0] === "keyspace" && (segments[2] === action || segments[2] === "*");
 }
 
 /** The keyspaces the principal may take the action in: all of them, or the ones named in its grants. */

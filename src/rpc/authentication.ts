@@ -1,5 +1,6 @@
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Principal } from "../auth/principal.js";
 import type { AuthFailureLimiter } from "./auth-failure-limiter.js";
 import type { Middleware } from "./call.js";
 import type { RootKeyAuthenticator } from "./root-key-authenticator.js";
@@ -18,25 +19,34 @@ export function createAuthentication(options: {
 }): Middleware {
   return (next, method) => {
     if (!options.needsRootKey(method)) return next;
-    return async (request, call) => {
+    return (request, call) => {
       if (options.failures.isBlocked(call.peer)) {
-        throw new ConnectError(
-          "too many failed authentications from this address; try again later",
-          Code.ResourceExhausted,
+        return Promise.reject(
+          new ConnectError(
+            "too many failed authentications from this address; try again later",
+            Code.ResourceExhausted,
+          ),
         );
       }
       const header = call.header("authorization");
       if (header === undefined) {
-        throw new ConnectError("missing root key: send authorization: Bearer <root key>", Code.Unauthenticated);
+        return Promise.reject(
+          new ConnectError("missing root key: send authorization: Bearer <root key>", Code.Unauthenticated),
+        );
       }
       const secret = header.match(BEARER)?.[1];
-      const principal = secret === undefined ? undefined : await options.authenticate(secret);
-      if (!principal) {
-        options.failures.recordFailure(call.peer);
-        throw new ConnectError("invalid root key", Code.Unauthenticated);
+      const principal = secret === undefined ? undefined : options.authenticate(secret);
+      // A remembered root key answers at once; only a lookup costs a promise.
+      return principal instanceof Promise ? principal.then(admit) : admit(principal);
+
+      function admit(principal: Principal | undefined) {
+        if (!principal) {
+          options.failures.recordFailure(call.peer);
+          return Promise.reject(new ConnectError("invalid root key", Code.Unauthenticated));
+        }
+        call.principal = principal;
+        return next(request, call);
       }
-      call.principal = principal;
-      return next(request, call);
     };
   };
 }

@@ -8,8 +8,12 @@ import type { KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import type { KeyStore } from "../store/key-store.js";
 
-/** Turns a presented root key into the caller's principal, or undefined when it is not a live root key. */
-export type RootKeyAuthenticator = (secret: string) => Promise<Principal | undefined>;
+/**
+ * Turns a presented root key into the caller's principal, or undefined when it
+ * is not a live root key. Answers at once, without a promise, when it
+ * remembers the key: the common case on the hot path.
+ */
+export type RootKeyAuthenticator = (secret: string) => Principal | undefined | Promise<Principal | undefined>;
 
 /** How long a worked-out principal is reused at most; a root key that expires sooner is reused only until then. */
 const REUSE_MS = 1_000;
@@ -34,10 +38,14 @@ export function createRootKeyAuthenticator(deps: {
   const remembered = new LRUCache<string, { principal: Principal; version: number; until: number }>({
     max: MAX_REMEMBERED,
   });
-  return async (secret) => {
+  return (secret) => {
     const now = deps.clock();
     const known = remembered.get(secret);
     if (known && known.version === deps.keysVersion() && now < known.until) return known.principal;
+    return lookUp(secret, now);
+  };
+
+  async function lookUp(secret: string, now: number): Promise<Principal | undefined> {
     const version = deps.keysVersion();
     if (!parseKey(secret)) return undefined;
     const hash = deps.hasher(secret);
@@ -48,5 +56,5 @@ export function createRootKeyAuthenticator(deps: {
     const until = Math.min(now + REUSE_MS, record.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
     remembered.set(secret, { principal, version, until });
     return principal;
-  };
+  }
 }
