@@ -71,6 +71,14 @@ describe("the README's examples, against npm start", () => {
     expect(stdout).toMatch(/"action": "CreateKey"[\s\S]*"keyspaceId": "billing"/);
   });
 
+  it("rate limits and credits", () => {
+    const { stdout } = runExample("limits-and-credits");
+    expect(verifyCodes(stdout)).toEqual(["VERIFY_CODE_VALID", "VERIFY_CODE_VALID", "VERIFY_CODE_RATE_LIMITED"]);
+    expect(stdout).toContain('"remaining":"3"');
+    expect(stdout).toContain('"exceeded":true');
+    expect(stdout).toMatch(/"remaining": "13"/);
+  });
+
   it("the grpcurl examples", ({ skip }) => {
     const grpcurl = spawnSync("grpcurl", ["-version"]);
     skip(
