@@ -1,8 +1,8 @@
-import type { DescMethodUnary } from "@bufbuild/protobuf";
+import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Principal } from "../auth/principal.js";
 import type { AuthFailureLimiter } from "./auth-failure-limiter.js";
-import type { Middleware } from "./call.js";
+import type { Call, Invoke, Middleware } from "./call.js";
 import type { RootKeyAuthenticator } from "./root-key-authenticator.js";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -17,6 +17,16 @@ export function createAuthentication(options: {
   readonly failures: AuthFailureLimiter;
   readonly needsRootKey: (method: DescMethodUnary) => boolean;
 }): Middleware {
+  /** Lets the call through as the principal, or refuses it and counts the failure. */
+  const admit = (principal: Principal | undefined, request: Message, call: Call, next: Invoke) => {
+    if (!principal) {
+      options.failures.recordFailure(call.peer);
+      return Promise.reject(new ConnectError("invalid root key", Code.Unauthenticated));
+    }
+    call.principal = principal;
+    return next(request, call);
+  };
+
   return (next, method) => {
     if (!options.needsRootKey(method)) return next;
     return (request, call) => {
@@ -34,19 +44,17 @@ export function createAuthentication(options: {
           new ConnectError("missing root key: send authorization: Bearer <root key>", Code.Unauthenticated),
         );
       }
-      const secret = header.match(BEARER)?.[1];
+      const secret = bearerToken(header);
       const principal = secret === undefined ? undefined : options.authenticate(secret);
       // A remembered root key answers at once; only a lookup costs a promise.
-      return principal instanceof Promise ? principal.then(admit) : admit(principal);
-
-      function admit(principal: Principal | undefined) {
-        if (!principal) {
-          options.failures.recordFailure(call.peer);
-          return Promise.reject(new ConnectError("invalid root key", Code.Unauthenticated));
-        }
-        call.principal = principal;
-        return next(request, call);
-      }
+      if (principal instanceof Promise) return principal.then((found) => admit(found, request, call, next));
+      return admit(principal, request, call, next);
     };
   };
+}
+
+/** The token of `Bearer <token>`; the common exact form without a regular expression. */
+function bearerToken(header: string): string | undefined {
+  if (header.startsWith("Bearer ") && !header.includes(" ", 7)) return header.slice(7) || undefined;
+  return header.match(BEARER)?.[1];
 }
