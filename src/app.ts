@@ -1,15 +1,21 @@
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { ulid } from "ulid";
+import { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { RateLimitService } from "../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { AuditService } from "../gen/keyward/v1/audit_service_pb.js";
 import { KeyService } from "../gen/keyward/v1/key_service_pb.js";
 import { KeyspaceService } from "../gen/keyward/v1/keyspace_service_pb.js";
 import { BOOTSTRAP_KEY_ID, bootstrap } from "./bootstrap.js";
 import type { Config } from "./config.js";
+import { createExtAuthzService } from "./envoy/ext-authz-service.js";
+import { loadRatelimitConfig } from "./envoy/ratelimit-config-file.js";
+import { createRatelimitService } from "./envoy/ratelimit-service.js";
 import { checkReadiness } from "./health/readiness.js";
 import { type Clock, systemClock } from "./keys/clock.js";
 import { createKeyHasher } from "./keys/key-hasher.js";
 import { createKeyIdFactory } from "./keys/key-id.js";
 import type { Logger } from "./logger.js";
+import { Metrics } from "./metrics/metrics.js";
 import { createAuditLog } from "./rpc/audit-log.js";
 import { createAuditService } from "./rpc/audit-service.js";
 import { createAuthFailureLimiter } from "./rpc/auth-failure-limiter.js";
@@ -18,7 +24,7 @@ import { bindService } from "./rpc/bind-service.js";
 import { createErrorMapping } from "./rpc/error-mapping.js";
 import { createKeyService } from "./rpc/key-service.js";
 import { createKeyspaceService } from "./rpc/keyspace-service.js";
-import { createLogging } from "./rpc/logging.js";
+import { createObservation } from "./rpc/observation.js";
 import { createRootKeyAuthenticator } from "./rpc/root-key-authenticator.js";
 import { createValidation } from "./rpc/validation.js";
 import { openStores } from "./stores.js";
@@ -46,7 +52,12 @@ export interface KeywardOptions {
 }
 
 const READINESS_TIMEOUT_MS = 1_000;
-const isVerifyKey = (method: DescMethodUnary) => method === KeyService.method.verifyKey;
+/** Calls that verify keys rather than manage them: authenticated as VerifyKey is, never audited. */
+const VERIFYING = new Set<DescMethodUnary>([
+  KeyService.method.verifyKey,
+  Authorization.method.check,
+  RateLimitService.method.shouldRateLimit,
+]);
 
 /** Wires stores, services and both transports together and starts listening. */
 export async function startKeyward({
@@ -55,7 +66,8 @@ export async function startKeyward({
   clock = systemClock,
   healthRefreshMs = 5_000,
 }: KeywardOptions): Promise<Keyward> {
-  const stores = await openStores(config, logger);
+  const metrics = new Metrics();
+  const stores = await openStores(config, logger, metrics);
   const hasher = createKeyHasher(config.hashSecret);
   const usage = new UsageRecorder(stores.keys, logger, config.usageFlushMs);
   usage.start();
@@ -66,13 +78,13 @@ export async function startKeyward({
 
   // Outermost first. Audit sits outside authentication so that refusals are recorded.
   const middleware = [
-    createLogging(logger),
+    createObservation(logger, metrics),
     createAuditLog({
       audit: stores.audit,
       clock,
       newEventId: () => `evt_${ulid(clock())}`,
       logger,
-      audited: (method) => !isVerifyKey(method),
+      audited: (method) => !VERIFYING.has(method),
     }),
     createErrorMapping(),
     createAuthentication({
@@ -83,25 +95,23 @@ export async function startKeyward({
         keysVersion: () => stores.keys.version,
       }),
       failures: createAuthFailureLimiter(config.authFailuresPerMinute, clock),
-      needsRootKey: (method) => !(isVerifyKey(method) && config.verifyAuth === "none"),
+      needsRootKey: (method) => !(VERIFYING.has(method) && config.verifyAuth === "none"),
     }),
     createValidation(),
   ];
+  const keyService = createKeyService({
+    keys: stores.keys,
+    keyspaces: stores.keyspaces,
+    hasher,
+    clock,
+    newKeyId: createKeyIdFactory(clock),
+    bootstrapKeyId: BOOTSTRAP_KEY_ID,
+    limiter: stores.limiter,
+    usage,
+    metrics,
+  });
   const services = [
-    bindService(
-      KeyService,
-      createKeyService({
-        keys: stores.keys,
-        keyspaces: stores.keyspaces,
-        hasher,
-        clock,
-        newKeyId: createKeyIdFactory(clock),
-        bootstrapKeyId: BOOTSTRAP_KEY_ID,
-        limiter: stores.limiter,
-        usage,
-      }),
-      middleware,
-    ),
+    bindService(KeyService, keyService, middleware),
     bindService(
       KeyspaceService,
       createKeyspaceService({
@@ -113,9 +123,32 @@ export async function startKeyward({
     ),
     bindService(AuditService, createAuditService(stores.audit), middleware),
   ];
-  const readiness = () => checkReadiness(stores.dependencies, READINESS_TIMEOUT_MS);
-  const grpc = await listenGrpc(services, config.host, config.grpcPort);
-  const http = await listenHttp(httpRoutes(services, readiness), config.httpPort, config.host);
+  // Envoy's services, on the gRPC port only.
+  const envoyServices = [
+    bindService(
+      Authorization,
+      createExtAuthzService({ verifyKey: keyService.verifyKey, keyHeaders: config.extAuthzKeyHeaders, clock }),
+      middleware,
+    ),
+    bindService(
+      RateLimitService,
+      createRatelimitService({
+        config: config.ratelimitConfigPath ? loadRatelimitConfig(config.ratelimitConfigPath) : undefined,
+        limiter: stores.limiter,
+        keys: stores.keys,
+        clock,
+        logger,
+        metrics,
+      }),
+      middleware,
+    ),
+  ];
+  const readiness = () =>
+    checkReadiness(stores.dependencies, READINESS_TIMEOUT_MS, (name, up, seconds) =>
+      metrics.dependency(name, up, seconds),
+    );
+  const grpc = await listenGrpc([...services, ...envoyServices], config.host, config.grpcPort);
+  const http = await listenHttp(httpRoutes(services, readiness, metrics.registry), config.httpPort, config.host);
 
   // The gRPC health service mirrors /readyz, refreshed in the background.
   const refreshHealth = async () => grpc.setServing((await readiness()).ready);

@@ -15,6 +15,10 @@ export interface Config {
   readonly rootKey?: string;
   /** "root_key": VerifyKey needs a root key with verify_key; "none": anyone who reaches the port may verify. */
   readonly verifyAuth: "root_key" | "none";
+  /** Headers Envoy's ext_authz check takes the key from, in order (lower case). */
+  readonly extAuthzKeyHeaders: readonly string[];
+  /** The rules file for Envoy's rate-limit service, if any. */
+  readonly ratelimitConfigPath?: string;
   readonly authFailuresPerMinute: number;
   readonly hashSecret?: string;
   readonly ratelimitFallback: "local" | "deny";
@@ -56,6 +60,11 @@ const schema = z.object({
     error: "must be a Keyward key: make one with `npm run root-key`",
   }),
   KEYWARD_VERIFY_AUTH: z.enum(["root_key", "none"]).default("root_key"),
+  KEYWARD_EXTAUTHZ_KEY_HEADERS: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*$/, "must be header names separated by commas")
+    .default("authorization,x-api-key"),
+  KEYWARD_RATELIMIT_CONFIG: optionalText,
   KEYWARD_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
   KEYWARD_HASH_SECRET: optionalText.refine((value) => value === undefined || value.length >= 32, {
     error: "must be at least 32 characters",
@@ -99,6 +108,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisUrl: settings.REDIS_URL,
     rootKey: settings.KEYWARD_ROOT_KEY,
     verifyAuth: settings.KEYWARD_VERIFY_AUTH,
+    extAuthzKeyHeaders: Object.freeze(settings.KEYWARD_EXTAUTHZ_KEY_HEADERS.toLowerCase().split(",")),
+    ratelimitConfigPath: settings.KEYWARD_RATELIMIT_CONFIG,
     authFailuresPerMinute: settings.KEYWARD_AUTH_FAILURES_PER_MINUTE,
     hashSecret: settings.KEYWARD_HASH_SECRET,
     ratelimitFallback: settings.KEYWARD_RATELIMIT_FALLBACK,

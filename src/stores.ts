@@ -3,6 +3,7 @@ import { CachingKeyStore } from "./cache/caching-key-store.js";
 import type { Config } from "./config.js";
 import type { Dependency } from "./health/readiness.js";
 import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics/metrics.js";
 import { withFallback } from "./ratelimit/fallback-rate-limiter.js";
 import type { AuditStore } from "./store/audit-store.js";
 import type { KeyStore } from "./store/key-store.js";
@@ -16,7 +17,7 @@ import { mongoCall } from "./store/mongo/mongo-errors.js";
 import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
 import { MongoKeyspaceStore } from "./store/mongo/mongo-keyspace-store.js";
 import type { RateLimiter } from "./store/rate-limiter.js";
-import { connectRedis } from "./store/redis/redis-connection.js";
+import { openRedis, whenReady } from "./store/redis/redis-connection.js";
 import { RedisInvalidationBus } from "./store/redis/redis-invalidation-bus.js";
 import { RedisKeyCache } from "./store/redis/redis-key-cache.js";
 import { RedisRateLimiter } from "./store/redis/redis-rate-limiter.js";
@@ -36,29 +37,40 @@ export interface Stores {
 const MONGODB_SELECTION_TIMEOUT_MS = 2_000;
 /** How long Redis keeps a key record, a "no such key", and the marker a change leaves. */
 const SHARED_CACHE_TTLS = { recordMs: 60_000, absentMs: 10_000, tombstoneMs: 10_000 };
+/** How long start-up waits for Redis before going on without it. */
+const REDIS_START_WAIT_MS = 2_000;
 /** How long this process remembers that no key has a hash. */
 const LOCAL_ABSENT_TTL_MS = 10_000;
 
 /** MongoDB when MONGODB_URI is set, memory otherwise; Redis (cache, invalidations, rate limits) when REDIS_URL is set. */
-export async function openStores(config: Config, logger: Logger): Promise<Stores> {
+export async function openStores(config: Config, logger: Logger, metrics: Metrics): Promise<Stores> {
   const records = config.mongodbUri ? await openMongo(config.mongodbUri, config.mongodbDatabase) : openMemory();
   const local = { ...config.cache, absentTtlMs: LOCAL_ABSENT_TTL_MS };
   if (!config.redisUrl) {
     return {
       ...records,
-      keys: new CachingKeyStore(records.keys, local),
+      keys: new CachingKeyStore(records.keys, { settings: local, metrics }),
       limiter: new MemoryRateLimiter(),
     };
   }
-  const redis = await connectRedis(config.redisUrl, logger);
-  const bus = await RedisInvalidationBus.open(redis, logger);
+  const redis = openRedis(config.redisUrl, logger);
+  const bus = RedisInvalidationBus.open(redis, logger);
+  // Give Redis a moment, so that a normal start begins with the shared cache and invalidations in
+  // place; past it, Keyward starts without them and takes them up when Redis answers.
+  if (await whenReady(redis, REDIS_START_WAIT_MS)) await bus.whenSubscribed(REDIS_START_WAIT_MS);
+  else logger.warn({ waitedMs: REDIS_START_WAIT_MS }, "starting without Redis; it is retried in the background");
   return {
     ...records,
-    keys: new CachingKeyStore(records.keys, local, new RedisKeyCache(redis, SHARED_CACHE_TTLS), bus),
+    keys: new CachingKeyStore(records.keys, {
+      settings: local,
+      shared: new RedisKeyCache(redis, SHARED_CACHE_TTLS),
+      bus,
+      metrics,
+    }),
     limiter: withFallback(new RedisRateLimiter(redis), new MemoryRateLimiter(), config.ratelimitFallback, logger),
     dependencies: [...records.dependencies, { name: "redis", ping: async () => void (await redis.ping()) }],
     async close() {
-      await Promise.allSettled([records.close(), bus.close(), redis.close()]);
+      await Promise.allSettled([records.close(), bus.close(), redis.close().catch(() => {})]);
     },
   };
 }

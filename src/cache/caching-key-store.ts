@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { InvalidationBus, SharedKeyCache } from "../store/key-cache.js";
 import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../store/key-store.js";
 
@@ -32,12 +33,24 @@ export class CachingKeyStore implements KeyStore {
   private generation = 0;
   private readonly invalidatedIn = new LRUCache<string, number>({ max: 100_000 });
 
+  private readonly settings: LocalCacheSettings;
+  private readonly shared?: SharedKeyCache;
+  private readonly bus?: InvalidationBus;
+  private readonly metrics?: Pick<Metrics, "cacheLookup">;
+
   constructor(
     private readonly inner: KeyStore,
-    private readonly settings: LocalCacheSettings,
-    private readonly shared?: SharedKeyCache,
-    private readonly bus?: InvalidationBus,
+    options: {
+      readonly settings: LocalCacheSettings;
+      /** The cache replicas share (Redis); without one, lookups go from this process to the store. */
+      readonly shared?: SharedKeyCache;
+      /** How changes reach other replicas; without one, entries live only the degraded TTL. */
+      readonly bus?: InvalidationBus;
+      readonly metrics?: Pick<Metrics, "cacheLookup">;
+    },
   ) {
+    ({ settings: this.settings, shared: this.shared, bus: this.bus, metrics: this.metrics } = options);
+    const { settings, bus } = options;
     if (settings.maxEntries > 0) this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs });
     bus?.subscribe(
       (invalidation) => {
@@ -61,7 +74,10 @@ export class CachingKeyStore implements KeyStore {
 
   async findByHash(hash: string): Promise<KeyRecord | undefined> {
     const cached = this.local?.get(hash);
-    if (cached) return cached.record;
+    if (cached) {
+      this.metrics?.cacheLookup("local");
+      return cached.record;
+    }
     const started = this.generation;
     const record = await this.lookup(hash);
     if ((this.invalidatedIn.get(hash) ?? -1) > started) {
@@ -150,8 +166,10 @@ export class CachingKeyStore implements KeyStore {
   /** The shared cache, then the store (filling the shared cache). */
   private async lookup(hash: string): Promise<KeyRecord | undefined> {
     const shared = this.shared ? await this.shared.get(hash) : { kind: "unknown" as const };
+    if (shared.kind !== "unknown") this.metrics?.cacheLookup("shared");
     if (shared.kind === "hit") return shared.record;
     if (shared.kind === "absent") return undefined;
+    this.metrics?.cacheLookup("store");
     const record = await this.inner.findByHash(hash);
     await this.shared?.fill(hash, record);
     return record;

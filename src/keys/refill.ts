@@ -29,3 +29,13 @@ export function refillDue(record: KeyRecord, now: number): Date | undefined {
   const last = (record.refill.lastRefilledAt ?? record.createdAt).getTime();
   return last < periodStart ? new Date(periodStart) : undefined;
 }
+
+/** When the refill period after the one containing `now` begins: the next refill. */
+export function nextRefillAt(policy: RefillPolicy, now: number): number {
+  if (policy.interval === "daily") return refillPeriodStart(policy, now) + DAY_MS;
+  // The first instant whose period start differs: a month and some days on at most; step by days.
+  const current = refillPeriodStart(policy, now);
+  let probe = current + 28 * DAY_MS;
+  while (refillPeriodStart(policy, probe) === current) probe += DAY_MS;
+  return refillPeriodStart(policy, probe);
+}

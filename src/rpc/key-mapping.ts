@@ -67,7 +67,7 @@ export function toKeyMessage(record: KeyRecord, now: number): Key {
 export function toVerifyAnswer(
   record: KeyRecord,
   code: VerifyCode,
-  remaining: number | undefined,
+  credits: { readonly remaining: number; readonly refillAt?: number } | undefined,
   ratelimits: readonly LimitResult[],
 ): MessageInitShape<typeof VerifyKeyResponseSchema> {
   return {
@@ -85,7 +85,8 @@ export function toVerifyAnswer(
     permissions: record.permissions,
     expiresAt: toTimestamp(record.expiresAt),
     enabled: record.enabled,
-    remaining: remaining === undefined ? undefined : BigInt(remaining),
+    remaining: credits && BigInt(credits.remaining),
+    refillAt: credits?.refillAt === undefined ? undefined : timestampFromMs(credits.refillAt),
     ratelimits: ratelimits.map((result) => ({
       name: result.name,
       limit: BigInt(result.limit),

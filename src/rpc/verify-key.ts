@@ -15,8 +15,9 @@ import { checkKey } from "../keys/key-checks.js";
 import type { KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import type { KeyRecord } from "../keys/key-record.js";
-import { refillDue } from "../keys/refill.js";
+import { nextRefillAt, refillDue } from "../keys/refill.js";
 import { usageOutcome } from "../keys/usage-outcome.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { type LimitResult, limitsFor } from "../ratelimit/limits.js";
 import type { CreditSpend, KeyStore } from "../store/key-store.js";
 import type { KeyspaceStore } from "../store/keyspace-store.js";
@@ -26,6 +27,7 @@ import type { Call, ServiceHandlers } from "./call.js";
 import { fromOverrides, toVerifyAnswer } from "./key-mapping.js";
 
 export interface VerifyKeyDeps {
+  readonly metrics: Pick<Metrics, "verification" | "ratelimit">;
   readonly keys: KeyStore;
   readonly keyspaces: KeyspaceStore;
   readonly hasher: KeyHasher;
@@ -53,10 +55,10 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
       throw new ConnectError("permission denied", Code.PermissionDenied);
     }
     const query = parseQuery(request.permissionQuery);
-    if (!parseKey(request.key)) return NOT_FOUND;
+    if (!parseKey(request.key)) return notFound();
     const hash = deps.hasher(request.key);
     const record = await deps.keys.findByHash(hash);
-    if (!record || !mayVerifyIn(call, record.keyspaceId)) return NOT_FOUND;
+    if (!record || !mayVerifyIn(call, record.keyspaceId)) return notFound();
 
     const now = deps.clock();
     const cost = request.cost ?? 1;
@@ -69,17 +71,19 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
     if (code === VerifyCode.VALID && limits.length > 0) {
       ratelimits = await deps.limiter.consume(record.keyId, limits, now);
       if (ratelimits.some((result) => result.exceeded)) code = VerifyCode.RATE_LIMITED;
+      deps.metrics.ratelimit("verify", code === VerifyCode.RATE_LIMITED ? "limited" : "allowed");
     }
     // Credits are reported only when this verification looked at them: the cached record's count may be old.
-    let remaining: number | undefined;
+    let credits: { remaining: number; refillAt?: number } | undefined;
     if (code === VerifyCode.VALID && record.remaining !== undefined) {
       const spend = await spendCredits(record, cost, now);
       if (!spend?.spent) code = VerifyCode.USAGE_EXCEEDED;
-      remaining = spend?.remaining ?? 0;
+      credits = { remaining: spend?.remaining ?? 0, refillAt: record.refill && nextRefillAt(record.refill, now) };
     }
     const outcome = usageOutcome(code);
     if (outcome) deps.usage.record(record.keyId, outcome, now);
-    if (remaining !== undefined || ratelimits.length > 0) return toVerifyAnswer(record, code, remaining, ratelimits);
+    deps.metrics.verification(VerifyCode[code]);
+    if (credits || ratelimits.length > 0) return toVerifyAnswer(record, code, credits, ratelimits);
     return unchangingAnswer(record, code);
   };
 
@@ -101,6 +105,11 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
       byCode.set(code, answer);
     }
     return answer;
+  }
+
+  function notFound() {
+    deps.metrics.verification("NOT_FOUND");
+    return NOT_FOUND;
   }
 
   async function holds(record: KeyRecord, query: PermissionQuery): Promise<boolean> {

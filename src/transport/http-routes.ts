@@ -1,4 +1,5 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Registry } from "prom-client";
 import type { ReadinessReport } from "../health/readiness.js";
 import type { BoundService } from "../rpc/call.js";
 import { connectRoutes, peerContextValues } from "./connect-routes.js";
@@ -6,9 +7,14 @@ import type { HttpHandler } from "./http-server.js";
 
 /**
  * The HTTP port: every bound service over Connect, gRPC-Web and gRPC, plus
- * `/healthz` (the process is alive) and `/readyz` (every store answers).
+ * `/healthz` (the process is alive), `/readyz` (every store answers) and
+ * `/metrics` (Prometheus).
  */
-export function httpRoutes(services: readonly BoundService[], readiness: () => Promise<ReadinessReport>): HttpHandler {
+export function httpRoutes(
+  services: readonly BoundService[],
+  readiness: () => Promise<ReadinessReport>,
+  metrics: Registry,
+): HttpHandler {
   return connectNodeAdapter({
     routes: connectRoutes(services),
     contextValues: peerContextValues,
@@ -20,6 +26,14 @@ export function httpRoutes(services: readonly BoundService[], readiness: () => P
         readiness().then(
           (report) => respondJson(response, report.ready ? 200 : 503, report),
           () => respondJson(response, 503, { ready: false }),
+        );
+      } else if (request.method === "GET" && path === "/metrics") {
+        metrics.metrics().then(
+          (text) => {
+            response.writeHead(200, { "content-type": metrics.contentType });
+            response.end(text);
+          },
+          () => respondJson(response, 500, { error: "metrics unavailable" }),
         );
       } else {
         respondJson(response, 404, { error: "not found" });

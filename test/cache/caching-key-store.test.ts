@@ -11,6 +11,7 @@ import { keyStoreContract } from "../store/key-store-contract.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
 import { sampleRecord } from "../support/records.js";
 import { sharedRedisUrl, startPrivateRedis } from "../support/redis.js";
+import { waitFor } from "../support/wait-for.js";
 
 const silent = createLogger("silent");
 const settings: LocalCacheSettings = { maxEntries: 1_000, ttlMs: 60_000, degradedTtlMs: 300, absentTtlMs: 60_000 };
@@ -25,10 +26,11 @@ afterAll(async () => {
 /** A replica's caching store over `inner`, sharing Redis at `url` (cache and invalidations). */
 async function replica(inner: KeyStore, url = sharedRedisUrl, local = settings) {
   const redis = await connectRedis(url, silent);
-  const bus = await RedisInvalidationBus.open(redis, silent);
+  const bus = RedisInvalidationBus.open(redis, silent);
+  await waitFor(() => bus.connected);
   clients.push(redis);
   buses.push(bus);
-  return new CachingKeyStore(inner, local, new RedisKeyCache(redis, ttls), bus);
+  return new CachingKeyStore(inner, { settings: local, shared: new RedisKeyCache(redis, ttls), bus });
 }
 
 keyStoreContract("memory behind the cache, with Redis", async () => ({
@@ -40,7 +42,7 @@ keyStoreContract("memory behind the cache, with Redis", async () => ({
 describe("the verification cache", () => {
   it("answers repeated lookups, found or not, from memory", async () => {
     const { store, calls } = countingKeyStore(new MemoryKeyStore());
-    const cache = new CachingKeyStore(store, settings);
+    const cache = new CachingKeyStore(store, { settings });
     const record = sampleRecord();
     await store.insert(record);
     const unknown = Array.from({ length: 10 }, () => randomBytes(32).toString("base64url"));
@@ -113,7 +115,7 @@ describe("the verification cache", () => {
         };
       },
     });
-    const cache = new CachingKeyStore(slowStore, settings);
+    const cache = new CachingKeyStore(slowStore, { settings });
     const lookup = cache.findByHash(record.hash);
     await new Promise((resolve) => setTimeout(resolve, 10));
     slow = false;

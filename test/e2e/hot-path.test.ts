@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
@@ -137,6 +138,31 @@ describe("usage", () => {
 });
 
 describe("without Redis", () => {
+  it("starts, verifies keys and says it is not ready; when Redis comes, it is ready and counts limits there", async () => {
+    const redis = await startPrivateRedis();
+    await redis.stop();
+    const keyward = await startTestKeyward({ REDIS_URL: redis.url });
+    const client = connectRoute("grpc-js → gRPC port", keyward);
+    try {
+      const { key } = await client.call(K.createKey, { name: "early" });
+      expect(await client.call(K.verifyKey, { key })).toMatchObject({ valid: true });
+      const readyz = () => fetch(`http://127.0.0.1:${keyward.httpPort}/readyz`).then((response) => response.status);
+      expect(await readyz()).toBe(503);
+      await redis.start();
+      await expect.poll(readyz, { timeout: 10_000 }).toBe(200);
+      const limited = await client.call(K.createKey, { name: "limited", ratelimits: [perMinute("requests", 5n)] });
+      await client.call(K.verifyKey, { key: limited.key });
+      const counters = execFileSync("redis-cli", ["-p", String(redis.port), "--scan", "--pattern", "kw:rl:*"], {
+        encoding: "utf8",
+      });
+      expect(counters).toContain(limited.keyId);
+    } finally {
+      client.close();
+      await keyward.stop();
+      await redis.stop();
+    }
+  });
+
   it("keys without rate limits verify as before; rate limits fall back to this process, or fail closed", async () => {
     const redis = await startPrivateRedis();
     const local = await startTestKeyward({ REDIS_URL: redis.url });

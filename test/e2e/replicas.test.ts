@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RateLimitResponse_Code, RateLimitService } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { generateRootKey } from "../../src/bootstrap.js";
@@ -20,9 +24,17 @@ let replicas: KeywardProcess[];
 let a: RouteClient;
 let b: RouteClient;
 
+const scratch = mkdtempSync(join(tmpdir(), "keyward-replicas-"));
+const rulesFile = join(scratch, "ratelimit.yaml");
+writeFileSync(
+  rulesFile,
+  "domain: edge\ndescriptors:\n  - key: remote_address\n    rate_limit: { unit: second, requests_per_unit: 20 }\n",
+);
+
 beforeAll(async () => {
   [mongo, redis] = await Promise.all([startTestMongo(), startPrivateRedis()]);
   const env = {
+    KEYWARD_RATELIMIT_CONFIG: rulesFile,
     MONGODB_URI: mongo.uri,
     MONGODB_DATABASE: mongo.database,
     REDIS_URL: redis.url,
@@ -42,6 +54,7 @@ afterAll(async () => {
   b?.close();
   await Promise.all((replicas ?? []).map((replica) => replica.signal("SIGTERM")));
   await Promise.all([mongo?.stop(), redis?.stop()]);
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 function percentile(sorted: number[], p: number): number {
@@ -99,6 +112,33 @@ describe("two replicas", () => {
       expect(admitted.get(window)).toBe(limit);
     }
     expect(windows.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("Envoy's rate-limit service admits exactly the limit per window across both", async () => {
+    const admitted = new Map<number, number>();
+    const refused = new Map<number, number>();
+    const until = performance.now() + 3_600;
+    const request = { domain: "edge", descriptors: [{ entries: [{ key: "remote_address", value: "203.0.113.9" }] }] };
+    const hammer = async (client: RouteClient) => {
+      while (performance.now() < until) {
+        const answer = await client.call(RateLimitService.method.shouldRateLimit, request);
+        const reset = answer.statuses[0]?.durationUntilReset;
+        const window = Math.round(
+          (Date.now() + Number(reset?.seconds ?? 0n) * 1000 + (reset?.nanos ?? 0) / 1e6) / 1000,
+        );
+        const tally = answer.overallCode === RateLimitResponse_Code.OK ? admitted : refused;
+        tally.set(window, (tally.get(window) ?? 0) + 1);
+      }
+    };
+    await Promise.all([a, b, a, b].map(hammer));
+    const windows = [...new Set([...admitted.keys(), ...refused.keys()])].sort();
+    console.log(
+      `ShouldRateLimit OK/asked per 1 s window across both replicas (limit 20): ${windows
+        .map((window) => `${admitted.get(window) ?? 0}/${(admitted.get(window) ?? 0) + (refused.get(window) ?? 0)}`)
+        .join(", ")}`,
+    );
+    for (const window of windows) expect(admitted.get(window) ?? 0).toBeLessThanOrEqual(20);
+    for (const window of windows.slice(1, -1)) expect(admitted.get(window)).toBe(20);
   });
 
   it.each([

@@ -1,8 +1,10 @@
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
 import { callError, connectRoute, ROUTES } from "../support/clients.js";
+import { checkRequest } from "../support/envoy-requests.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 import { startTestMongo, type TestMongo } from "../support/mongo.js";
 
@@ -39,6 +41,15 @@ describe("a key's secret never appears in logs, errors or storage", () => {
       await client.call(verifyKey, { key: rerolled });
       client.close();
     }
+    // Envoy's way in: the secret arrives inside a CheckRequest's headers.
+    const envoy = connectRoute("grpc-js → gRPC port", keyward);
+    const { key: checked } = await envoy.call(createKey, { name: "checked by envoy", prefix: "sk_live" });
+    secrets.push(checked);
+    expect(
+      (await envoy.call(Authorization.method.check, checkRequest("check-request-http1", checked))).status?.code,
+    ).toBe(0);
+    await envoy.call(Authorization.method.check, checkRequest("check-request-raw-headers", checked));
+    envoy.close();
 
     const client = new MongoClient(mongo.uri);
     const db = client.db(mongo.database);
@@ -47,8 +58,8 @@ describe("a key's secret never appears in logs, errors or storage", () => {
       for (const document of await db.collection(name).find().toArray()) stored.push(JSON.stringify(document));
     }
     // The check must see real data: every key is stored by its hash, and so is the root key.
-    expect(await db.collection("keys").countDocuments()).toBe(ROUTES.length + 1);
-    expect(await db.collection("audit_events").countDocuments()).toBe(ROUTES.length * 4);
+    expect(await db.collection("keys").countDocuments()).toBe(ROUTES.length + 2);
+    expect(await db.collection("audit_events").countDocuments()).toBe(ROUTES.length * 4 + 1);
     await client.close();
     const hash = createKeyHasher();
     expect(stored.join("\n")).toContain(hash(secrets[1] ?? ""));

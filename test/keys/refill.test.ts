@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RefillPolicy } from "../../src/keys/key-record.js";
-import { refillDue, refillPeriodStart } from "../../src/keys/refill.js";
+import { nextRefillAt, refillDue, refillPeriodStart } from "../../src/keys/refill.js";
 import { sampleRecord } from "../support/records.js";
 
 const at = (iso: string) => Date.parse(iso);
@@ -39,5 +39,18 @@ describe("a refill is due", () => {
   it("only for keys with credits and a refill", () => {
     expect(refillDue(sampleRecord({ remaining: 5 }), at("2030-01-01T00:00:00Z"))).toBeUndefined();
     expect(refillDue(sampleRecord({ refill: daily }), at("2030-01-01T00:00:00Z"))).toBeUndefined();
+  });
+});
+
+describe("the next refill", () => {
+  it("is the next midnight for daily refills", () => {
+    expect(nextRefillAt(daily, at("2026-03-15T17:30:00Z"))).toBe(at("2026-03-16T00:00:00Z"));
+  });
+
+  it("is the refill day of the next month, clamped to short months", () => {
+    expect(nextRefillAt(monthly(10), at("2026-03-15T00:00:00Z"))).toBe(at("2026-04-10T00:00:00Z"));
+    expect(nextRefillAt(monthly(20), at("2026-03-15T00:00:00Z"))).toBe(at("2026-03-20T00:00:00Z"));
+    expect(nextRefillAt(monthly(31), at("2026-01-31T12:00:00Z"))).toBe(at("2026-02-28T00:00:00Z"));
+    expect(nextRefillAt(monthly(31), at("2026-02-28T12:00:00Z"))).toBe(at("2026-03-31T00:00:00Z"));
   });
 });

@@ -12,10 +12,12 @@ const hasher = createKeyHasher();
 function setup(now: () => number) {
   const { store, calls } = countingKeyStore(new MemoryKeyStore());
   const keys = new CachingKeyStore(store, {
-    maxEntries: 100,
-    ttlMs: 60_000,
-    degradedTtlMs: 60_000,
-    absentTtlMs: 60_000,
+    settings: {
+      maxEntries: 100,
+      ttlMs: 60_000,
+      degradedTtlMs: 60_000,
+      absentTtlMs: 60_000,
+    },
   });
   const authenticate = createRootKeyAuthenticator({ store: keys, hasher, clock: now, keysVersion: () => keys.version });
   return { store, keys, calls, authenticate };

@@ -6,6 +6,7 @@ import { CachingKeyStore } from "../../src/cache/caching-key-store.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
 import { generateKey } from "../../src/keys/key-material.js";
 import { createLogger } from "../../src/logger.js";
+import { Metrics } from "../../src/metrics/metrics.js";
 import type { Call } from "../../src/rpc/call.js";
 import { createVerifyKey } from "../../src/rpc/verify-key.js";
 import { MemoryKeyStore } from "../../src/store/memory/memory-key-store.js";
@@ -22,16 +23,19 @@ const call: Call = { method: KeyService.method.verifyKey, peer: "test", requestI
 function pipeline() {
   const { store, calls } = countingKeyStore(new MemoryKeyStore());
   const keys = new CachingKeyStore(store, {
-    maxEntries: 10_000,
-    ttlMs: 60_000,
-    degradedTtlMs: 60_000,
-    absentTtlMs: 60_000,
+    settings: {
+      maxEntries: 10_000,
+      ttlMs: 60_000,
+      degradedTtlMs: 60_000,
+      absentTtlMs: 60_000,
+    },
   });
   const verify = createVerifyKey({
     keys,
     keyspaces: new MemoryKeyspaceStore(),
     hasher,
     clock: Date.now,
+    metrics: new Metrics(),
     limiter: new MemoryRateLimiter(),
     usage: new UsageRecorder(keys, createLogger("silent"), 60_000),
   });

@@ -25,8 +25,12 @@ function createRedisClient(url: string) {
 /** A connected node-redis client. */
 export type RedisClient = ReturnType<typeof createRedisClient>;
 
-/** Connects to Redis, logging one line per outage rather than one per reconnect attempt. */
-export async function connectRedis(url: string, logger: Logger): Promise<RedisClient> {
+/**
+ * A client that connects in the background and keeps reconnecting: Keyward
+ * starts and verifies keys without rate limits while Redis is away (readiness
+ * says so). Logs one line per outage rather than one per reconnect attempt.
+ */
+export function openRedis(url: string, logger: Logger): RedisClient {
   const client = createRedisClient(url);
   let down = false;
   client.on("error", (error: Error) => {
@@ -37,6 +41,27 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCl
     if (down) logger.info("redis connection restored");
     down = false;
   });
-  await client.connect();
+  client.connect().catch(() => {}); // failures are reported above and retried
+  return client;
+}
+
+/** Resolves when the client is connected, or after `timeoutMs` regardless; answers whether it is connected. */
+export async function whenReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.isReady) return true;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise((resolve) => client.once("ready", resolve)),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  return client.isReady;
+}
+
+/** Opens a client and waits until it is connected (for tests that need Redis before going on). */
+export async function connectRedis(url: string, logger: Logger): Promise<RedisClient> {
+  const client = openRedis(url, logger);
+  while (!(await whenReady(client, 60_000))) {}
   return client;
 }

@@ -7,25 +7,41 @@ const CHANNEL = "keyward:invalidate";
 
 /**
  * Invalidations over Redis pub/sub, on a connection of their own (a
- * subscribed connection can do nothing else). node-redis resubscribes after
- * a reconnect; whatever was published meanwhile is lost, hence `onGap`.
+ * subscribed connection can do nothing else). It subscribes as soon as that
+ * connection is up, however late; node-redis renews the subscription after a
+ * reconnect, but whatever was published meanwhile is lost, hence the gaps.
  */
 export class RedisInvalidationBus implements InvalidationBus {
+  private readonly listeners: { onMessage(invalidation: Invalidation): void; onGap(): void }[] = [];
+  private subscribed = false;
+
   private constructor(
     private readonly publisher: RedisClient,
     private readonly subscriber: RedisClient,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    subscriber.on("error", () => this.gap()); // the main connection already logs outages
+    subscriber.on("end", () => this.gap());
+    subscriber.on("ready", () => {
+      this.gap();
+      this.ensureSubscribed();
+    });
+  }
 
-  static async open(client: RedisClient, logger: Logger): Promise<RedisInvalidationBus> {
-    const subscriber = client.duplicate();
-    subscriber.on("error", () => {}); // the main connection already reports outages
-    await subscriber.connect();
-    return new RedisInvalidationBus(client, subscriber, logger);
+  static open(client: RedisClient, logger: Logger): RedisInvalidationBus {
+    const bus = new RedisInvalidationBus(client, client.duplicate(), logger);
+    bus.subscriber.connect().catch(() => {}); // retried in the background, like the main connection
+    return bus;
   }
 
   get connected(): boolean {
-    return this.subscriber.isReady;
+    return this.subscribed && this.subscriber.isReady;
+  }
+
+  /** Resolves once invalidations arrive, or after `timeoutMs` regardless. */
+  async whenSubscribed(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.connected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   async publish(invalidation: Invalidation): Promise<void> {
@@ -38,15 +54,30 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   subscribe(onMessage: (invalidation: Invalidation) => void, onGap: () => void): void {
-    this.subscriber.on("end", onGap);
-    this.subscriber.on("error", onGap);
-    this.subscriber.on("ready", onGap);
-    // node-redis keeps the subscription and renews it on every reconnect; a first attempt that fails is a gap too.
-    this.subscriber.subscribe(CHANNEL, (message) => onMessage(decodeInvalidation(message))).catch(onGap);
+    this.listeners.push({ onMessage, onGap });
   }
 
   async close(): Promise<void> {
     await this.subscriber.close().catch(() => {});
+  }
+
+  private ensureSubscribed(): void {
+    if (this.subscribed) return;
+    this.subscriber
+      .subscribe(CHANNEL, (message) => {
+        const invalidation = decodeInvalidation(message);
+        for (const listener of this.listeners) listener.onMessage(invalidation);
+      })
+      .then(
+        () => {
+          this.subscribed = true;
+        },
+        () => this.gap(),
+      );
+  }
+
+  private gap(): void {
+    for (const listener of this.listeners) listener.onGap();
   }
 }
 
