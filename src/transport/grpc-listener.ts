@@ -4,10 +4,16 @@ import type { BoundService } from "../rpc/call.js";
 import { addReflection } from "./grpc-reflection.js";
 import { addGrpcServices } from "./grpc-server.js";
 
+/**
+ * The health-service name that answers SERVING for as long as the process serves, whatever the
+ * stores do: what Kubernetes' gRPC liveness probe asks, so that a store outage restarts nothing.
+ */
+export const LIVENESS_SERVICE = "liveness";
+
 /** A listening gRPC server and its health status. */
 export interface GrpcListener {
   readonly port: number;
-  /** Sets what `grpc.health.v1.Health` answers for the whole server and for each service. */
+  /** Sets what `grpc.health.v1.Health` answers for the whole server and for each service (readiness). */
   setServing(serving: boolean): void;
   /** Stops accepting, lets calls in flight finish, then closes. */
   close(): Promise<void>;
@@ -18,7 +24,10 @@ export async function listenGrpc(services: readonly BoundService[], host: string
   const server = new Server();
   addGrpcServices(server, services);
   const names = ["", ...services.map(({ service }) => service.typeName)];
-  const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, "NOT_SERVING"])));
+  const health = new HealthImplementation({
+    ...Object.fromEntries(names.map((name) => [name, "NOT_SERVING"])),
+    [LIVENESS_SERVICE]: "SERVING",
+  });
   health.addToServer(server);
   addReflection(
     server,

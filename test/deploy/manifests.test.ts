@@ -24,6 +24,7 @@ import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { loadConfig } from "../../src/config.js";
 import { readDescriptorConfig } from "../../src/ratelimit/descriptor-config.js";
 import { type DescriptorEntry, matchDescriptor } from "../../src/ratelimit/descriptor-rules.js";
+import { LIVENESS_SERVICE } from "../../src/transport/grpc-listener.js";
 import { envoyRegistry } from "./envoy-schema.js";
 
 const root = join(import.meta.dirname, "../..");
@@ -159,11 +160,11 @@ function expectHardenedKeyward(deploy: IDeployment, docs: Doc[]): void {
   expect(containerPort(keyward, "grpc")).toBe(defaults.grpcPort);
   expect(containerPort(keyward, "http")).toBe(defaults.httpPort);
 
-  // Readiness: the gRPC health service; liveness: /healthz on the HTTP port; start-up within a minute.
-  expect(keyward.readinessProbe?.grpc?.port).toBe(defaults.grpcPort);
-  expect(keyward.livenessProbe?.httpGet?.path).toBe("/healthz");
-  expect(containerPort(keyward, keyward.livenessProbe?.httpGet?.port)).toBe(defaults.httpPort);
-  expect(containerPort(keyward, keyward.startupProbe?.httpGet?.port)).toBe(defaults.httpPort);
+  // All three probes are gRPC health checks: readiness asks for the whole server (service ""),
+  // liveness and start-up for the service that does not depend on the stores.
+  expect(keyward.readinessProbe?.grpc).toEqual({ port: defaults.grpcPort });
+  expect(keyward.livenessProbe?.grpc).toEqual({ port: defaults.grpcPort, service: LIVENESS_SERVICE });
+  expect(keyward.startupProbe?.grpc).toEqual({ port: defaults.grpcPort, service: LIVENESS_SERVICE });
 
   for (const resource of ["cpu", "memory"]) {
     expect(keyward.resources?.requests?.[resource], `requests.${resource}`).toBeDefined();

@@ -2,6 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
+import { LIVENESS_SERVICE } from "../../src/transport/grpc-listener.js";
 import { callError, connectRoute, type RouteClient } from "../support/clients.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 import { startTestMongo, type TestMongo } from "../support/mongo.js";
@@ -55,7 +56,7 @@ describe("when MongoDB goes away", () => {
     expect(JSON.stringify(failures[0]?.err)).toMatch(/Mongo\w*Error/);
   });
 
-  it("fails /readyz and the gRPC health check, while /healthz still says the process lives", async () => {
+  it("fails /readyz and the gRPC health check, while /healthz and the liveness service still say the process lives", async () => {
     const ready = await fetch(`http://127.0.0.1:${keyward.httpPort}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ ready: false, dependencies: { mongodb: "unavailable" } });
@@ -63,5 +64,8 @@ describe("when MongoDB goes away", () => {
     await expect
       .poll(async () => (await grpc.call(Health.method.check, {})).status, { timeout: 5_000 })
       .toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+    expect((await grpc.call(Health.method.check, { service: LIVENESS_SERVICE })).status).toBe(
+      HealthCheckResponse_ServingStatus.SERVING,
+    );
   });
 });
