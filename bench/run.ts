@@ -1,17 +1,20 @@
 /**
  * `npm run bench`: VerifyKey under load from h2load (Debian's nghttp2-client),
- * a neutral HTTP/2 load generator, on both ports, against the ceiling of an
- * empty RPC (grpc.health.v1.Health/Check) on the same grpc-js server measured
- * in the same run. Prints requests/s, p50, p99 and the ratio to the ceiling.
+ * a neutral HTTP/2 load generator, on both ports, and Envoy's Check and
+ * ShouldRateLimit on the gRPC port, against the ceiling of an empty RPC
+ * (grpc.health.v1.Health/Check) on the same grpc-js server measured in the
+ * same run. Prints requests/s, p50, p99 and the ratio to the ceiling.
  * Never part of the tests; it fails only when it cannot run at all.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, fromJsonString, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { CheckRequestSchema } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { RateLimitRequestSchema } from "../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { HealthCheckRequestSchema } from "../gen/grpc/health/v1/health_pb.js";
 import { VerifyCode } from "../gen/keyward/v1/key_pb.js";
 import { type CreateKeyRequestSchema, KeyService, VerifyKeyRequestSchema } from "../gen/keyward/v1/key_service_pb.js";
@@ -28,6 +31,15 @@ interface Server {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly child: ChildProcess;
+}
+
+/** One row pair of the table: an RPC with its request body, on a server, on some of its ports. */
+interface Scenario {
+  readonly name: string;
+  readonly path: string;
+  readonly body: string;
+  readonly target: Server;
+  readonly ports: readonly ("gRPC" | "HTTP")[];
 }
 
 interface Figures {
@@ -90,6 +102,12 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The CheckRequest Envoy sends for a plain GET (the tests' fixture), carrying `key`. */
+function envoyCheckRequest(key: string) {
+  const json = readFileSync("test/fixtures/envoy/check-request-http1.json", "utf8").replace("{{KEY}}", key);
+  return fromJsonString(CheckRequestSchema, json);
 }
 
 /** A gRPC request body: the 5-byte length prefix, then the message. */
@@ -162,7 +180,13 @@ async function main(): Promise<void> {
   // A second server without the in-process cache, so that every lookup is answered by Redis;
   // a third as a loopback sidecar would run, where VerifyKey needs no root key.
   const redisOnly = await startServer(rootKey, { KEYWARD_CACHE_MAX_ENTRIES: "0" });
-  const sidecar = await startServer(rootKey, { KEYWARD_VERIFY_AUTH: "none" });
+  // It also answers Envoy's rate-limit service, with one rule no run reaches.
+  const ratelimitRules = join(scratch, "ratelimit.yaml");
+  writeFileSync(
+    ratelimitRules,
+    "domain: bench\ndescriptors:\n  - key: remote_address\n    rate_limit: {unit: second, requests_per_unit: 1000000000}\n",
+  );
+  const sidecar = await startServer(rootKey, { KEYWARD_VERIFY_AUTH: "none", KEYWARD_RATELIMIT_CONFIG: ratelimitRules });
   try {
     const keys = {
       plain: await createKey(server, rootKey, { name: "bench" }),
@@ -176,7 +200,7 @@ async function main(): Promise<void> {
       redisOnly: await createKey(redisOnly, rootKey, { name: "bench redis" }),
     };
     const verify = (key: string) => grpcBody(VerifyKeyRequestSchema, { key });
-    const path = "keyward.v1.KeyService/VerifyKey";
+    const verifyPath = "keyward.v1.KeyService/VerifyKey";
     const emptyRpc = grpcBody(HealthCheckRequestSchema, {});
     // The ceiling of a row: the empty RPC on the same grpc-js server the row measures.
     const ceilingOf = (target: Server) => ({
@@ -184,23 +208,52 @@ async function main(): Promise<void> {
       body: emptyRpc,
     });
     for (const target of [server, redisOnly, sidecar]) h2load(ceilingOf(target).url, emptyRpc, rootKey, WARMUP);
-    const scenarios: [string, string, Server][] = [
-      ["cache hit", keys.plain, server],
-      ["cache hit, KEYWARD_VERIFY_AUTH=none", keys.sidecar, sidecar],
-      ["cache hit, one rate limit", keys.limited, server],
-      ["cache miss, served by Redis", keys.redisOnly, redisOnly],
-      ["key with credits", keys.credits, server],
+    // VerifyKey rows are measured on both ports.
+    const verifyRow = (name: string, key: string, target: Server): Scenario => ({
+      name,
+      path: verifyPath,
+      body: verify(key),
+      target,
+      ports: ["gRPC", "HTTP"],
+    });
+    const scenarios: Scenario[] = [
+      verifyRow("cache hit", keys.plain, server),
+      verifyRow("cache hit, KEYWARD_VERIFY_AUTH=none", keys.sidecar, sidecar),
+      verifyRow("cache hit, one rate limit", keys.limited, server),
+      verifyRow("cache miss, served by Redis", keys.redisOnly, redisOnly),
+      verifyRow("key with credits", keys.credits, server),
+      // Envoy's services live on the gRPC port only; measured as a sidecar behind Envoy runs.
+      {
+        name: "Envoy ext_authz Check, cache hit, KEYWARD_VERIFY_AUTH=none",
+        path: "envoy.service.auth.v3.Authorization/Check",
+        body: grpcBody(CheckRequestSchema, envoyCheckRequest(keys.sidecar)),
+        target: sidecar,
+        ports: ["gRPC"],
+      },
+      {
+        name: "Envoy ShouldRateLimit, one descriptor",
+        path: "envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit",
+        body: grpcBody(RateLimitRequestSchema, {
+          domain: "bench",
+          descriptors: [{ entries: [{ key: "remote_address", value: "10.0.0.1" }] }],
+          hitsAddend: 1,
+        }),
+        target: sidecar,
+        ports: ["gRPC"],
+      },
     ];
     const rows: [string, string, ReturnType<typeof measure>][] = [];
     // BENCH_ONLY=credits measures only the scenarios whose name contains it.
     const only = process.env.BENCH_ONLY;
-    for (const [name, key, target] of scenarios.filter(([name]) => !only || name.includes(only))) {
+    for (const { name, path, body, target, ports } of scenarios.filter(({ name }) => !only || name.includes(only))) {
       const ceiling = ceilingOf(target);
-      rows.push([name, "gRPC", measure(`http://127.0.0.1:${target.grpcPort}/${path}`, verify(key), ceiling, rootKey)]);
-      rows.push([name, "HTTP", measure(`http://127.0.0.1:${target.httpPort}/${path}`, verify(key), ceiling, rootKey)]);
+      for (const port of ports) {
+        const url = `http://127.0.0.1:${port === "gRPC" ? target.grpcPort : target.httpPort}/${path}`;
+        rows.push([name, port, measure(url, body, ceiling, rootKey)]);
+      }
     }
     console.log(
-      `\nVerifyKey, h2load ${CLIENTS} connections × ${STREAMS} streams, ${REQUESTS} requests per measurement, ` +
+      `\nh2load ${CLIENTS} connections × ${STREAMS} streams, ${REQUESTS} requests per measurement, ` +
         `median of ${ROUNDS} rounds, each paired with the ceiling; Node ${process.version}\n`,
     );
     console.log("| scenario | port | req/s | p50 ms | p99 ms | ceiling req/s | × ceiling |");

@@ -37,6 +37,7 @@ const COST = "keyward.cost";
  * keyspace; a denied one gets 401, 403 or 429 with a small JSON body.
  */
 export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeof Authorization> {
+  const allowedAnswers = new WeakMap<VerifyKeyResponse, Map<string, CheckResponse>>();
   return {
     async check(request, call) {
       const presented = presentedKey(request, deps.keyHeaders);
@@ -50,9 +51,28 @@ export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeo
       });
       const answer = create(VerifyKeyResponseSchema, await deps.verifyKey(verification, call));
       if (answer.code !== VerifyCode.VALID) return denied(answer.code, retryAfter(answer));
-      return allowed(answer, presented.header);
+      return allowedFor(answer, presented.header);
     },
   };
+
+  /**
+   * VerifyKey hands out one frozen answer per key state; the Check answer made
+   * from it is made once too, and frozen, so the transport encodes it once.
+   */
+  function allowedFor(answer: VerifyKeyResponse, keyHeader: string): CheckResponse {
+    if (!Object.isFrozen(answer)) return allowed(answer, keyHeader);
+    let byHeader = allowedAnswers.get(answer);
+    if (!byHeader) {
+      byHeader = new Map();
+      allowedAnswers.set(answer, byHeader);
+    }
+    let response = byHeader.get(keyHeader);
+    if (!response) {
+      response = Object.freeze(allowed(answer, keyHeader));
+      byHeader.set(keyHeader, response);
+    }
+    return response;
+  }
 
   /** Seconds until waiting could change the answer: the earliest window reset, or the next refill. */
   function retryAfter(answer: VerifyKeyResponse): number | undefined {

@@ -160,6 +160,30 @@ describe("Envoy ext_authz Check", () => {
     expect(noRefill).toMatchObject({ http: 429, retryAfter: undefined });
   });
 
+  it("answers repeated checks from the key's current state and the header it came in", async () => {
+    const repeated = await admin.call(K.createKey, {
+      keyspaceId: "docs",
+      name: "repeated",
+      ownerId: "first",
+      roles: ["writer"],
+    });
+    const allowedOwner = async (fixture: string) => {
+      const response = await envoy.call(check, checkRequest(fixture, repeated.key));
+      const ok = response.httpResponse.case === "okResponse" ? response.httpResponse.value : undefined;
+      return { owner: header(response, "x-keyward-owner-id"), removes: ok?.headersToRemove };
+    };
+    expect(await allowedOwner("check-request-http1")).toEqual({ owner: "first", removes: ["authorization"] });
+    expect(await allowedOwner("check-request-http1")).toEqual({ owner: "first", removes: ["authorization"] });
+    expect(await allowedOwner("check-request-raw-headers")).toEqual({ owner: "first", removes: ["x-api-key"] });
+    await admin.call(K.updateKey, { keyId: repeated.keyId, updateMask: { paths: ["owner_id"] }, ownerId: "second" });
+    expect(await allowedOwner("check-request-http1")).toEqual({ owner: "second", removes: ["authorization"] });
+    await admin.call(K.revokeKey, { keyId: repeated.keyId });
+    expect(denial(await envoy.call(check, checkRequest("check-request-http1", repeated.key)))).toMatchObject({
+      http: 403,
+      body: { code: "VERIFY_CODE_REVOKED" },
+    });
+  });
+
   it("needs a root key that may verify, like VerifyKey", async () => {
     const anonymous = connectRoute("grpc-js → gRPC port", keyward, "");
     expect(await callError(anonymous.call(check, checkRequest("check-request-http1", key)))).toMatchObject({
