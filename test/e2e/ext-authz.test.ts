@@ -6,7 +6,7 @@ import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { KeyspaceService } from "../../gen/keyward/v1/keyspace_service_pb.js";
 import { generateKey } from "../../src/keys/key-material.js";
 import { callError, connectRoute, type RouteClient } from "../support/clients.js";
-import { checkRequest } from "../support/envoy-requests.js";
+import { checkRequest, type EnvoyFixture } from "../support/envoy-requests.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 import { sharedRedisUrl } from "../support/redis.js";
 
@@ -167,7 +167,7 @@ describe("Envoy ext_authz Check", () => {
       ownerId: "first",
       roles: ["writer"],
     });
-    const allowedOwner = async (fixture: string) => {
+    const allowedOwner = async (fixture: EnvoyFixture) => {
       const response = await envoy.call(check, checkRequest(fixture, repeated.key));
       const ok = response.httpResponse.case === "okResponse" ? response.httpResponse.value : undefined;
       return { owner: header(response, "x-keyward-owner-id"), removes: ok?.headersToRemove };

@@ -9,9 +9,12 @@ interface CheckRequestJson {
   attributes: { request: { http: { headers?: Record<string, string> } } };
 }
 
+/** The CheckRequests in test/fixtures/envoy. */
+export type EnvoyFixture = "check-request-http1" | "check-request-raw-headers";
+
 /** A CheckRequest as Envoy sends it (test/fixtures/envoy), carrying `key`; `change` may edit its headers first. */
 export function checkRequest(
-  fixture: "check-request-http1" | "check-request-raw-headers",
+  fixture: EnvoyFixture,
   key: string,
   change: (headers: Record<string, string>) => void = () => {},
 ): CheckRequest {
