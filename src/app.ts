@@ -66,6 +66,8 @@ export async function startKeyward({
   clock = systemClock,
   healthRefreshMs = 5_000,
 }: KeywardOptions): Promise<Keyward> {
+  // A bad rules file stops start-up before any store is opened or written to.
+  const ratelimitRules = config.ratelimitConfigPath ? loadRatelimitConfig(config.ratelimitConfigPath) : undefined;
   const metrics = new Metrics();
   const stores = await openStores(config, logger, metrics);
   const hasher = createKeyHasher(config.hashSecret);
@@ -133,7 +135,7 @@ export async function startKeyward({
     bindService(
       RateLimitService,
       createRatelimitService({
-        config: config.ratelimitConfigPath ? loadRatelimitConfig(config.ratelimitConfigPath) : undefined,
+        config: ratelimitRules,
         limiter: stores.limiter,
         keys: stores.keys,
         clock,

@@ -1,4 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../support/process.js";
 
@@ -28,5 +31,18 @@ describe("start-up", () => {
     const result = start({ MONGODB_URI: "mongodb://127.0.0.1:1/", KEYWARD_GRPC_PORT: "0", KEYWARD_HTTP_PORT: "0" });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("keyward: failed to start: MongoDB is unavailable");
+  });
+
+  it("reads the rate-limit rules before it touches a store, and stops at a bad file naming the variable", () => {
+    const rules = join(mkdtempSync(join(tmpdir(), "keyward-rules-")), "ratelimit.yaml");
+    writeFileSync(rules, "domain: edge\ndescriptors:\n  - key: remote_address\n    rate_limit: {unit: fortnight}\n");
+    // An unreachable MongoDB would be the first fault if the rules were read after the stores open.
+    const unreachable = { MONGODB_URI: "mongodb://127.0.0.1:1/", KEYWARD_GRPC_PORT: "0", KEYWARD_HTTP_PORT: "0" };
+    const bad = start({ ...unreachable, KEYWARD_RATELIMIT_CONFIG: rules });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^keyward: KEYWARD_RATELIMIT_CONFIG \(.*ratelimit\.yaml\): /);
+    const missing = start({ ...unreachable, KEYWARD_RATELIMIT_CONFIG: `${rules}.gone` });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^keyward: KEYWARD_RATELIMIT_CONFIG \(.*ratelimit\.yaml\.gone\): /);
   });
 });
