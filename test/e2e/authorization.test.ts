@@ -29,8 +29,8 @@ let targets: Targets = {};
 /** Fresh targets, so that each route's last row has keys of its own to change. */
 async function createTargets(): Promise<Targets> {
   const created: Targets = {};
-  for (const name of ["get", "update", "verify", "revoke", "reroll", "delete"]) {
-    created[name] = await admin.call(K.createKey, { keyspaceId: "alpha", name });
+  for (const name of ["get", "update", "verify", "revoke", "reroll", "delete", "credits"]) {
+    created[name] = await admin.call(K.createKey, { keyspaceId: "alpha", name, remaining: 10n });
   }
   return created;
 }
@@ -73,6 +73,7 @@ const rpcs: [string, DescMethodUnary, () => object][] = [
   ["RevokeKey", K.revokeKey, () => ({ keyId: targets.revoke?.keyId })],
   ["RerollKey", K.rerollKey, () => ({ keyId: targets.reroll?.keyId })],
   ["DeleteKey", K.deleteKey, () => ({ keyId: targets.delete?.keyId })],
+  ["UpdateCredits", K.updateCredits, () => ({ keyId: targets.credits?.keyId, operation: { case: "add", value: 5n } })],
   [
     "CreateKeyspace",
     KS.createKeyspace,

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   RateLimitResponse_Code,
@@ -8,7 +9,8 @@ import {
   RateLimitService,
 } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { connectRoute, type RouteClient } from "../support/clients.js";
+import { KeyspaceService } from "../../gen/keyward/v1/keyspace_service_pb.js";
+import { callError, connectRoute, type RouteClient } from "../support/clients.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 import { sharedRedisUrl } from "../support/redis.js";
 
@@ -117,5 +119,42 @@ describe("Envoy's rate-limit service", () => {
     expect(
       await envoy.call(shouldRateLimit, { domain: "other", descriptors: [descriptor(["remote_address", "10.0.0.1"])] }),
     ).toMatchObject({ overallCode: RateLimitResponse_Code.OK, statuses: [{ code: RateLimitResponse_Code.OK }] });
+  });
+
+  it("needs a root key that may verify, and holds descriptors only to keys of keyspaces it may verify in", async () => {
+    const admin = connectRoute("grpc-js → gRPC port", keyward);
+    await admin.call(KeyspaceService.method.createKeyspace, { keyspaceId: "rls-other", name: "other" });
+    const { keyId } = await admin.call(KeyService.method.createKey, {
+      keyspaceId: "rls-other",
+      name: "foreign",
+      ratelimits: [{ name: "requests", limit: 1n, duration: { seconds: 60n } }],
+    });
+    const rootKey = async (permissions: string[]) =>
+      (await admin.call(KeyService.method.createKey, { keyspaceId: "root", name: "rls", permissions })).key;
+    const [readOnly, defaultOnly] = [
+      await rootKey(["keyspace.*.read_key"]),
+      await rootKey(["keyspace.default.verify_key"]),
+    ];
+    admin.close();
+    const request = { domain: "edge", descriptors: [descriptor(["x-keyward-key-id", keyId])] };
+    const askAs = async (key: string) => {
+      const caller = connectRoute("grpc-js → gRPC port", keyward, key);
+      try {
+        return await caller.call(shouldRateLimit, request);
+      } finally {
+        caller.close();
+      }
+    };
+    expect(await callError(askAs(""))).toMatchObject({ code: Code.Unauthenticated });
+    expect(await callError(askAs(readOnly))).toMatchObject({ code: Code.PermissionDenied });
+    // Another keyspace's key id is as good as unknown: no limits, nothing counted against it.
+    for (let i = 0; i < 3; i++) {
+      const answer = await askAs(defaultOnly);
+      expect(answer.overallCode).toBe(RateLimitResponse_Code.OK);
+      expect(answer.statuses[0]?.currentLimit).toBeUndefined();
+    }
+    // The key's own limit is untouched by those calls: its first counted request is still allowed.
+    expect((await envoy.call(shouldRateLimit, request)).overallCode).toBe(RateLimitResponse_Code.OK);
+    expect((await envoy.call(shouldRateLimit, request)).overallCode).toBe(RateLimitResponse_Code.OVER_LIMIT);
   });
 });
