@@ -35,8 +35,8 @@ export interface Stores {
 
 /** How long a MongoDB call may wait for a server before it fails as UNAVAILABLE. */
 const MONGODB_SELECTION_TIMEOUT_MS = 2_000;
-/** How long Redis keeps a key record, a "no such key", and the marker a change leaves. */
-const SHARED_CACHE_TTLS = { recordMs: 60_000, absentMs: 10_000, tombstoneMs: 10_000 };
+/** How long Redis keeps a "no such key" and the marker a change leaves; key records live the cache TTL. */
+const SHARED_CACHE_TTLS = { absentMs: 10_000, tombstoneMs: 10_000 };
 /** How long start-up waits for Redis before going on without it. */
 const REDIS_START_WAIT_MS = 2_000;
 /** How long this process remembers that no key has a hash. */
@@ -59,17 +59,19 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
   // place; past it, Keyward starts without them and takes them up when Redis answers.
   if (await whenReady(redis, REDIS_START_WAIT_MS)) await bus.whenSubscribed(REDIS_START_WAIT_MS);
   else logger.warn({ waitedMs: REDIS_START_WAIT_MS }, "starting without Redis; it is retried in the background");
+  const keys = new CachingKeyStore(records.keys, {
+    settings: local,
+    shared: new RedisKeyCache(redis, { ...SHARED_CACHE_TTLS, recordMs: config.cache.ttlMs }),
+    bus,
+    metrics,
+  });
   return {
     ...records,
-    keys: new CachingKeyStore(records.keys, {
-      settings: local,
-      shared: new RedisKeyCache(redis, SHARED_CACHE_TTLS),
-      bus,
-      metrics,
-    }),
+    keys,
     limiter: withFallback(new RedisRateLimiter(redis), new MemoryRateLimiter(), config.ratelimitFallback, logger),
     dependencies: [...records.dependencies, { name: "redis", ping: async () => void (await redis.ping()) }],
     async close() {
+      keys.close();
       await Promise.allSettled([records.close(), bus.close(), redis.close().catch(() => {})]);
     },
   };

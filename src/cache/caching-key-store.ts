@@ -17,6 +17,11 @@ export interface LocalCacheSettings {
 
 /** What this process remembers for a hash: the record, or that there is none. */
 type Entry = { readonly record: KeyRecord | undefined };
+/** An answer to a lookup, with when it was read from the key store. */
+type Found = { readonly record: KeyRecord | undefined; readonly readAt: number };
+
+/** How often a change that could not reach Redis is sent again. */
+const RETRY_MS = 1_000;
 
 /**
  * The key store behind the verification cache: `findByHash` asks this
@@ -32,6 +37,10 @@ export class CachingKeyStore implements KeyStore {
   /** Bumped by every change this store hears of; a lookup remembers it to notice being overtaken. */
   private generation = 0;
   private readonly invalidatedIn = new LRUCache<string, number>({ max: 100_000 });
+  /** Hashes whose change has not reached Redis yet (tombstones and broadcast), sent again until it has. */
+  private readonly unpropagated = new Set<string>();
+  private retryTimer?: NodeJS.Timeout;
+  private retrying?: Promise<void>;
 
   private readonly settings: LocalCacheSettings;
   private readonly shared?: SharedKeyCache;
@@ -53,9 +62,7 @@ export class CachingKeyStore implements KeyStore {
     const { settings, bus } = options;
     if (settings.maxEntries > 0) this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs });
     bus?.subscribe(
-      (invalidation) => {
-        if ("hashes" in invalidation) this.apply(invalidation.hashes, invalidation.record);
-      },
+      (invalidation) => this.apply(invalidation.hashes, invalidation.record),
       () => {
         this.generation += 1;
         this.local?.clear();
@@ -79,13 +86,19 @@ export class CachingKeyStore implements KeyStore {
       return cached.record;
     }
     const started = this.generation;
-    const record = await this.lookup(hash);
+    const { record, readAt } = await this.lookup(hash);
     if ((this.invalidatedIn.get(hash) ?? -1) > started) {
       // Changed while we looked: the answer may predate the change. Ask the store itself, and keep nothing.
       return this.inner.findByHash(hash);
     }
-    this.local?.set(hash, { record }, { ttl: this.ttlFor(record) });
+    const ttl = this.ttlFor(record, readAt);
+    if (ttl > 0) this.local?.set(hash, { record }, { ttl });
     return record;
+  }
+
+  /** Stops sending changes that have not reached Redis yet. */
+  close(): void {
+    clearTimeout(this.retryTimer);
   }
 
   async insert(record: KeyRecord): Promise<void> {
@@ -142,8 +155,45 @@ export class CachingKeyStore implements KeyStore {
   private async changed(before: KeyRecord, after: KeyRecord | undefined): Promise<void> {
     const hashes = [...new Set([...secretHashes(before), ...(after ? secretHashes(after) : [])])];
     this.apply(hashes, after);
-    await this.shared?.invalidate(hashes);
-    await this.bus?.publish({ hashes, record: after });
+    if (await this.propagate(hashes, after)) return;
+    for (const hash of hashes) this.unpropagated.add(hash);
+    this.scheduleRetry();
+  }
+
+  /**
+   * Tombstones in the shared cache, so that replicas cannot read the old copy
+   * there, then the broadcast. True when both reached Redis.
+   */
+  private async propagate(hashes: readonly string[], record: KeyRecord | undefined): Promise<boolean> {
+    const written = this.shared ? await this.shared.invalidate(hashes) : true;
+    const published = this.bus ? await this.bus.publish({ hashes, record }) : true;
+    return written && published;
+  }
+
+  /**
+   * Sends the changes that could not reach Redis again, without the new
+   * state (replicas ask the store, which has the latest), until they arrive.
+   * Also run before this replica reads the shared cache, so that it never
+   * reads back a copy its own change should have replaced. One attempt at a time.
+   */
+  private retryUnpropagated(): Promise<void> {
+    this.retrying ??= (async () => {
+      const hashes = [...this.unpropagated];
+      if (await this.propagate(hashes, undefined)) {
+        for (const hash of hashes) this.unpropagated.delete(hash);
+      }
+      this.retrying = undefined;
+      this.scheduleRetry();
+    })();
+    return this.retrying;
+  }
+
+  private scheduleRetry(): void {
+    if (this.unpropagated.size === 0 || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.retryUnpropagated();
+    }, RETRY_MS).unref();
   }
 
   /**
@@ -157,27 +207,37 @@ export class CachingKeyStore implements KeyStore {
       this.local?.delete(hash);
       this.invalidatedIn.set(hash, this.generation);
     }
-    if (!record) return;
+    if (!record || this.settings.degradedTtlMs <= 0) return;
     for (const hash of secretHashes(record)) {
       if (hashes.includes(hash)) this.local?.set(hash, { record }, { ttl: this.settings.degradedTtlMs });
     }
   }
 
   /** The shared cache, then the store (filling the shared cache). */
-  private async lookup(hash: string): Promise<KeyRecord | undefined> {
+  private async lookup(hash: string): Promise<Found> {
+    if (this.unpropagated.size > 0) await this.retryUnpropagated();
     const shared = this.shared ? await this.shared.get(hash) : { kind: "unknown" as const };
     if (shared.kind !== "unknown") this.metrics?.cacheLookup("shared");
-    if (shared.kind === "hit") return shared.record;
-    if (shared.kind === "absent") return undefined;
+    const now = Date.now();
+    // A copy older than the TTL may have outlived a change whose invalidation was lost: ask the store.
+    if (shared.kind === "hit" && now - shared.readAt < this.settings.ttlMs) return shared;
+    if (shared.kind === "absent") return { record: undefined, readAt: now };
     this.metrics?.cacheLookup("store");
     const record = await this.inner.findByHash(hash);
-    await this.shared?.fill(hash, record);
-    return record;
+    await this.shared?.fill(hash, record, now);
+    return { record, readAt: now };
   }
 
-  private ttlFor(record: KeyRecord | undefined): number {
-    if (!this.bus?.connected) return this.settings.degradedTtlMs;
-    return record ? this.settings.ttlMs : this.settings.absentTtlMs;
+  /**
+   * How long this process keeps an answer. A key read from the store longer
+   * ago than the cache TTL is not kept at all, wherever the copy came from:
+   * so even a change whose invalidation never arrived is seen everywhere
+   * within the TTL.
+   */
+  private ttlFor(record: KeyRecord | undefined, readAt: number): number {
+    if (!record) return this.bus?.connected ? this.settings.absentTtlMs : this.settings.degradedTtlMs;
+    const left = readAt + this.settings.ttlMs - Date.now();
+    return Math.min(left, this.bus?.connected ? this.settings.ttlMs : this.settings.degradedTtlMs);
   }
 }
 

@@ -2,7 +2,8 @@ import type { KeyRecord } from "../keys/key-record.js";
 
 /** What the shared cache knows about a secret's hash. */
 export type SharedLookup =
-  | { readonly kind: "hit"; readonly record: KeyRecord }
+  /** `readAt`: when the copy was read from the key store (ms since the epoch), so no replica keeps it too long. */
+  | { readonly kind: "hit"; readonly record: KeyRecord; readonly readAt: number }
   /** The key store had no key with this hash when it was last asked. */
   | { readonly kind: "absent" }
   /** Not cached, recently invalidated, or the cache could not be reached: ask the key store. */
@@ -14,23 +15,22 @@ export type SharedLookup =
  */
 export interface SharedKeyCache {
   get(hash: string): Promise<SharedLookup>;
-  /** Stores the key store's answer, unless the hash was invalidated meanwhile (so stale data cannot land). */
-  fill(hash: string, record: KeyRecord | undefined): Promise<void>;
-  /** Forgets the hashes and refuses fills of them for a while. */
-  invalidate(hashes: readonly string[]): Promise<void>;
+  /** Stores the key store's answer, read at `readAt`, unless the hash was invalidated meanwhile (so stale data cannot land). */
+  fill(hash: string, record: KeyRecord | undefined, readAt: number): Promise<void>;
+  /** Forgets the hashes and refuses fills of them for a while; false when the cache could not be reached. */
+  invalidate(hashes: readonly string[]): Promise<boolean>;
 }
 
-/**
- * A change that cached copies must follow: a key's secret hashes, with the
- * key as it now is (absent when it was deleted), or a keyspace.
- */
-export type Invalidation =
-  | { readonly hashes: readonly string[]; readonly record?: KeyRecord }
-  | { readonly keyspaceId: string };
+/** A change that cached copies must follow: a key's secret hashes, with the key as it now is (absent: ask the store). */
+export interface Invalidation {
+  readonly hashes: readonly string[];
+  readonly record?: KeyRecord;
+}
 
 /** Tells every replica what changed (Redis pub/sub). */
 export interface InvalidationBus {
-  publish(invalidation: Invalidation): Promise<void>;
+  /** False when the message could not be sent. */
+  publish(invalidation: Invalidation): Promise<boolean>;
   /**
    * `onMessage` gets every invalidation, from this replica too. `onGap` is
    * called whenever messages may have been missed (the subscription dropped or

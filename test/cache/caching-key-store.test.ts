@@ -11,11 +11,12 @@ import { keyStoreContract } from "../store/key-store-contract.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
 import { sampleRecord } from "../support/records.js";
 import { sharedRedisUrl, startPrivateRedis } from "../support/redis.js";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 import { waitFor } from "../support/wait-for.js";
 
 const silent = createLogger("silent");
 const settings: LocalCacheSettings = { maxEntries: 1_000, ttlMs: 60_000, degradedTtlMs: 300, absentTtlMs: 60_000 };
-const ttls = { recordMs: 60_000, absentMs: 60_000, tombstoneMs: 10_000 };
+const ttls = { absentMs: 60_000, tombstoneMs: 10_000 };
 const clients: RedisClient[] = [];
 const buses: RedisInvalidationBus[] = [];
 afterAll(async () => {
@@ -30,7 +31,9 @@ async function replica(inner: KeyStore, url = sharedRedisUrl, local = settings) 
   await waitFor(() => bus.connected);
   clients.push(redis);
   buses.push(bus);
-  return new CachingKeyStore(inner, { settings: local, shared: new RedisKeyCache(redis, ttls), bus });
+  // As in production, Redis keeps records as long as replicas do.
+  const shared = new RedisKeyCache(redis, { ...ttls, recordMs: local.ttlMs });
+  return new CachingKeyStore(inner, { settings: local, shared, bus });
 }
 
 keyStoreContract("memory behind the cache, with Redis", async () => ({
@@ -143,6 +146,61 @@ describe("the verification cache", () => {
       expect(Date.now() - changed).toBeLessThan(settings.degradedTtlMs + 200);
     } finally {
       await redis.stop();
+    }
+  });
+});
+
+describe("when the replica that changes a key cannot reach Redis", () => {
+  /** Replica a reaches Redis through a proxy that the test cuts; replica b reaches it directly. */
+  async function partitioned(local = settings) {
+    const proxy = await startTcpProxy(Number(new URL(sharedRedisUrl).port || 6379));
+    const inner = new MemoryKeyStore();
+    const record = sampleRecord();
+    await inner.insert(record);
+    const a = await replica(inner, `redis://127.0.0.1:${proxy.port}`, local);
+    const b = await replica(inner, sharedRedisUrl, local);
+    const done = async () => {
+      a.close();
+      await proxy.close();
+    };
+    return { proxy, record, a, b, done };
+  }
+
+  it("sends the change again once it reaches Redis", async () => {
+    const { proxy, record, a, b, done } = await partitioned();
+    try {
+      expect((await b.findByHash(record.hash))?.revoked).toBe(false);
+      proxy.cut();
+      await a.update(record.keyId, { revoked: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await b.findByHash(record.hash))?.revoked).toBe(false); // b cannot have heard of it
+      proxy.restore();
+      await expect
+        .poll(async () => (await b.findByHash(record.hash))?.revoked, { interval: 10, timeout: 6_000 })
+        .toBe(true);
+    } finally {
+      await done();
+    }
+  });
+
+  it("keeps no copy longer than the cache TTL after it was read from the store, wherever it came from", async () => {
+    const local = { ...settings, ttlMs: 1_000 };
+    const { proxy, record, a, b, done } = await partitioned(local);
+    try {
+      const readAt = Date.now();
+      await a.findByHash(record.hash); // read from the store, copied into Redis
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect((await b.findByHash(record.hash))?.revoked).toBe(false); // b's copy comes from Redis
+      proxy.cut();
+      await a.update(record.keyId, { revoked: true }); // never reaches Redis while the test runs
+      expect((await b.findByHash(record.hash))?.revoked).toBe(false);
+      await expect
+        .poll(async () => (await b.findByHash(record.hash))?.revoked, { interval: 10, timeout: 3_000 })
+        .toBe(true);
+      // Had b counted the TTL from its own read, it would have answered from the copy until 1.6 s.
+      expect(Date.now() - readAt).toBeLessThan(local.ttlMs + 300);
+    } finally {
+      await done();
     }
   });
 });

@@ -14,6 +14,8 @@ const CHANNEL = "keyward:invalidate";
 export class RedisInvalidationBus implements InvalidationBus {
   private readonly listeners: { onMessage(invalidation: Invalidation): void; onGap(): void }[] = [];
   private subscribed = false;
+  /** Whether the last publish failed: one warning per outage, not one per retry. */
+  private failing = false;
 
   private constructor(
     private readonly publisher: RedisClient,
@@ -44,13 +46,21 @@ export class RedisInvalidationBus implements InvalidationBus {
     while (!this.connected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
-  async publish(invalidation: Invalidation): Promise<void> {
-    await this.publisher.publish(CHANNEL, encodeInvalidation(invalidation)).catch((error: unknown) => {
-      this.logger.warn(
-        { err: error },
-        "could not publish a cache invalidation; other replicas catch up within the degraded cache TTL",
-      );
-    });
+  async publish(invalidation: Invalidation): Promise<boolean> {
+    return this.publisher.publish(CHANNEL, encodeInvalidation(invalidation)).then(
+      () => {
+        if (this.failing) this.logger.info("cache invalidations are published again");
+        this.failing = false;
+        return true;
+      },
+      (error: unknown) => {
+        if (!this.failing) {
+          this.logger.warn({ err: error }, "could not publish a cache invalidation; retrying until Redis answers");
+        }
+        this.failing = true;
+        return false;
+      },
+    );
   }
 
   subscribe(onMessage: (invalidation: Invalidation) => void, onGap: () => void): void {
@@ -81,13 +91,11 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 }
 
-function encodeInvalidation(invalidation: Invalidation): string {
-  if (!("hashes" in invalidation) || !invalidation.record) return JSON.stringify(invalidation);
-  return JSON.stringify({ ...invalidation, record: encodeRecord(invalidation.record) });
+function encodeInvalidation({ hashes, record }: Invalidation): string {
+  return JSON.stringify({ hashes, record: record && encodeRecord(record) });
 }
 
 function decodeInvalidation(message: string): Invalidation {
-  const parsed = JSON.parse(message) as { hashes?: string[]; record?: string; keyspaceId?: string };
-  if (parsed.hashes) return { hashes: parsed.hashes, record: parsed.record ? decodeRecord(parsed.record) : undefined };
-  return { keyspaceId: parsed.keyspaceId ?? "" };
+  const parsed = JSON.parse(message) as { hashes: string[]; record?: string };
+  return { hashes: parsed.hashes, record: parsed.record ? decodeRecord(parsed.record) : undefined };
 }

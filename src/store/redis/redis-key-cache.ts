@@ -14,14 +14,12 @@ const ABSENT = "absent";
 const TOMBSTONE = "tombstone";
 
 /**
- * Key records in Redis under `kw:key:<hash>`. Fills use SET NX, so a fill
- * racing an invalidation loses to the tombstone the invalidation left.
- * Invalidations that fail while Redis is away are retried on the next call
- * that reaches it.
+ * Key records in Redis under `kw:key:<hash>`, as `<readAt>|<record>`. Fills
+ * use SET NX, so a fill racing an invalidation loses to the tombstone the
+ * invalidation left. A failed invalidation is reported, and retried by the
+ * caller.
  */
 export class RedisKeyCache implements SharedKeyCache {
-  private readonly pending = new Set<string>();
-
   constructor(
     private readonly client: RedisClient,
     private readonly ttls: RedisKeyCacheTtls,
@@ -29,36 +27,38 @@ export class RedisKeyCache implements SharedKeyCache {
 
   async get(hash: string): Promise<SharedLookup> {
     try {
-      await this.retryPending();
       const value = await this.client.get(cacheKey(hash));
       if (value === null || value === TOMBSTONE) return { kind: "unknown" };
       if (value === ABSENT) return { kind: "absent" };
-      return { kind: "hit", record: decodeRecord(value) };
+      const separator = value.indexOf("|");
+      return {
+        kind: "hit",
+        readAt: Number(value.slice(0, separator)),
+        record: decodeRecord(value.slice(separator + 1)),
+      };
     } catch {
       return { kind: "unknown" };
     }
   }
 
-  async fill(hash: string, record: KeyRecord | undefined): Promise<void> {
-    const [value, ttl] = record ? [encodeRecord(record), this.ttls.recordMs] : [ABSENT, this.ttls.absentMs];
+  async fill(hash: string, record: KeyRecord | undefined, readAt: number): Promise<void> {
+    const [value, ttl] = record
+      ? [`${readAt}|${encodeRecord(record)}`, this.ttls.recordMs]
+      : [ABSENT, this.ttls.absentMs];
     await this.client
       .set(cacheKey(hash), value, { condition: "NX", expiration: { type: "PX", value: ttl } })
       .catch(() => {});
   }
 
-  async invalidate(hashes: readonly string[]): Promise<void> {
-    for (const hash of hashes) this.pending.add(hash);
-    await this.retryPending().catch(() => {});
-  }
-
-  private async retryPending(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const hashes = [...this.pending];
+  async invalidate(hashes: readonly string[]): Promise<boolean> {
     const multi = this.client.multi();
-    for (const hash of hashes)
+    for (const hash of hashes) {
       multi.set(cacheKey(hash), TOMBSTONE, { expiration: { type: "PX", value: this.ttls.tombstoneMs } });
-    await multi.exec();
-    for (const hash of hashes) this.pending.delete(hash);
+    }
+    return multi.exec().then(
+      () => true,
+      () => false,
+    );
   }
 }
 
