@@ -30,6 +30,11 @@ export function refillDue(record: KeyRecord, now: number): Date | undefined {
   return last < periodStart ? new Date(periodStart) : undefined;
 }
 
+/** The credits a key has at `now`: its count, or the refill amount once a refill is due. */
+export function creditsAt(record: KeyRecord, now: number): number | undefined {
+  return record.refill && refillDue(record, now) ? record.refill.amount : record.remaining;
+}
+
 /** When the refill period after the one containing `now` begins: the next refill. */
 export function nextRefillAt(policy: RefillPolicy, now: number): number {
   if (policy.interval === "daily") return refillPeriodStart(policy, now) + DAY_MS;

@@ -25,6 +25,7 @@ import type {
 } from "../../gen/keyward/v1/key_service_pb.js";
 import { isExpired } from "../keys/key-checks.js";
 import type { KeyChanges, KeyRecord, KeySettings, RatelimitPolicy, RefillPolicy } from "../keys/key-record.js";
+import { creditsAt } from "../keys/refill.js";
 import type { LimitOverride, LimitResult } from "../ratelimit/limits.js";
 
 /** Translations between the API's messages and the domain's records. No rules live here. */
@@ -56,7 +57,7 @@ export function toKeyMessage(record: KeyRecord, now: number): Key {
     revoked: record.revoked,
     revokedAt: toTimestamp(record.revokedAt),
     revocationReason: record.revocationReason,
-    remaining: record.remaining === undefined ? undefined : BigInt(record.remaining),
+    remaining: toOptionalBigInt(creditsAt(record, now)),
     refill: record.refill && toRefillMessage(record.refill),
     ratelimits: record.ratelimits.map(toRatelimitMessage),
     usage: Object.fromEntries(Object.entries(record.usage ?? {}).map(([outcome, count]) => [outcome, BigInt(count)])),
@@ -192,4 +193,8 @@ function toRefillMessage(refill: RefillPolicy): Refill {
     refillDay: refill.refillDay,
     lastRefilledAt: toTimestamp(refill.lastRefilledAt),
   });
+}
+
+function toOptionalBigInt(value: number | undefined): bigint | undefined {
+  return value === undefined ? undefined : BigInt(value);
 }

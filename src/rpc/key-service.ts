@@ -14,6 +14,7 @@ import type { KeyStore } from "../store/key-store.js";
 import type { KeyspaceStore } from "../store/keyspace-store.js";
 import { authorizedKey, authorizeRequested, principalOf, visibleKeyspaces } from "./authorization.js";
 import type { Call, ServiceHandlers } from "./call.js";
+import { applyDueRefill } from "./credits.js";
 import { changesFromUpdate, settingsFromRequest, toKeyMessage } from "./key-mapping.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { createVerifyKey, type VerifyKeyDeps } from "./verify-key.js";
@@ -151,6 +152,8 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
       const record = await changeableKey(call, request.keyId, "update_key");
       const { operation } = request;
       const change = operation.case === "add" ? { add: Number(operation.value) } : { set: Number(operation.value) };
+      // Added to this period's credits, not to last period's that a refill is about to replace.
+      await applyDueRefill(keys, record, clock());
       const remaining = await keys.changeCredits(record.keyId, change);
       if (remaining === undefined) {
         throw new ConnectError("key has no credit limit: set one with UpdateKey (remaining)", Code.FailedPrecondition);

@@ -15,7 +15,7 @@ import { checkKey } from "../keys/key-checks.js";
 import type { KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import type { KeyRecord } from "../keys/key-record.js";
-import { nextRefillAt, refillDue } from "../keys/refill.js";
+import { nextRefillAt } from "../keys/refill.js";
 import { usageOutcome } from "../keys/usage-outcome.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { type LimitResult, limitsFor } from "../ratelimit/limits.js";
@@ -24,6 +24,7 @@ import type { KeyspaceStore } from "../store/keyspace-store.js";
 import type { RateLimiter } from "../store/rate-limiter.js";
 import type { UsageRecorder } from "../usage/usage-recorder.js";
 import type { Call, ServiceHandlers } from "./call.js";
+import { applyDueRefill } from "./credits.js";
 import { fromOverrides, toVerifyAnswer } from "./key-mapping.js";
 
 export interface VerifyKeyDeps {
@@ -119,12 +120,8 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
     return satisfies(query, (permission) => grants(held, permission));
   }
 
-  /** Refills first when a refill is due (once, whichever replica gets there), then spends. */
   async function spendCredits(record: KeyRecord, cost: number, now: number): Promise<CreditSpend | undefined> {
-    const periodStart = refillDue(record, now);
-    if (periodStart && record.refill) {
-      await deps.keys.refillCredits(record.keyId, record.refill.amount, periodStart, new Date(now));
-    }
+    await applyDueRefill(deps.keys, record, now);
     return deps.keys.spendCredits(record.keyId, cost);
   }
 }

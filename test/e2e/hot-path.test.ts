@@ -102,6 +102,21 @@ describe("credits", () => {
     expect(Number(record?.refill?.lastRefilledAt?.seconds) * 1000).toBe(now - (now % 1000));
   });
 
+  it("show and take additions from the refilled count once a refill is due, before any verification", async () => {
+    const { key, keyId } = await admin.call(K.createKey, {
+      name: "refill before use",
+      remaining: 1n,
+      refill: { interval: 1, amount: 5n },
+    });
+    expect(await admin.call(K.verifyKey, { key })).toMatchObject({ valid: true, remaining: 0n });
+    now += DAY;
+    expect((await admin.call(K.getKey, { keyId })).key?.remaining).toBe(5n);
+    expect(await admin.call(K.updateCredits, { keyId, operation: { case: "add", value: 2n } })).toMatchObject({
+      remaining: 7n,
+    });
+    expect(await admin.call(K.verifyKey, { key })).toMatchObject({ valid: true, remaining: 6n });
+  });
+
   it("can be added or set with UpdateCredits", async () => {
     const { key, keyId } = await admin.call(K.createKey, { name: "topped up", remaining: 0n });
     expect(await admin.call(K.verifyKey, { key })).toMatchObject({ code: VerifyCode.USAGE_EXCEEDED });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RefillPolicy } from "../../src/keys/key-record.js";
-import { nextRefillAt, refillDue, refillPeriodStart } from "../../src/keys/refill.js";
+import { creditsAt, nextRefillAt, refillDue, refillPeriodStart } from "../../src/keys/refill.js";
 import { sampleRecord } from "../support/records.js";
 
 const at = (iso: string) => Date.parse(iso);
@@ -52,5 +52,18 @@ describe("the next refill", () => {
     expect(nextRefillAt(monthly(20), at("2026-03-15T00:00:00Z"))).toBe(at("2026-03-20T00:00:00Z"));
     expect(nextRefillAt(monthly(31), at("2026-01-31T12:00:00Z"))).toBe(at("2026-02-28T00:00:00Z"));
     expect(nextRefillAt(monthly(31), at("2026-02-28T12:00:00Z"))).toBe(at("2026-03-31T00:00:00Z"));
+  });
+});
+
+describe("the credits a key has", () => {
+  it("are its count, or the refill amount once a refill is due", () => {
+    const record = sampleRecord({
+      remaining: 2,
+      refill: { ...daily, lastRefilledAt: new Date("2026-03-14T09:00:00Z") },
+    });
+    expect(creditsAt(record, at("2026-03-14T23:00:00Z"))).toBe(2);
+    expect(creditsAt(record, at("2026-03-15T00:00:00Z"))).toBe(100);
+    expect(creditsAt(sampleRecord({ remaining: 2 }), at("2030-01-01T00:00:00Z"))).toBe(2);
+    expect(creditsAt(sampleRecord(), at("2030-01-01T00:00:00Z"))).toBeUndefined();
   });
 });
