@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { callError, connectRoute, type RouteClient } from "../support/clients.js";
@@ -156,15 +157,18 @@ describe("without Redis", () => {
   it("starts, verifies keys and says it is not ready; when Redis comes, it is ready and counts limits there", async () => {
     const redis = await startPrivateRedis();
     await redis.stop();
-    const keyward = await startTestKeyward({ REDIS_URL: redis.url });
+    const keyward = await startTestKeyward({ REDIS_URL: redis.url }, { healthRefreshMs: 200 });
     const client = connectRoute("grpc-js → gRPC port", keyward);
     try {
       const { key } = await client.call(K.createKey, { name: "early" });
       expect(await client.call(K.verifyKey, { key })).toMatchObject({ valid: true });
       const readyz = () => fetch(`http://127.0.0.1:${keyward.httpPort}/readyz`).then((response) => response.status);
+      const health = async () => (await client.call(Health.method.check, {})).status;
       expect(await readyz()).toBe(503);
+      expect(await health()).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
       await redis.start();
       await expect.poll(readyz, { timeout: 10_000 }).toBe(200);
+      await expect.poll(health, { timeout: 5_000 }).toBe(HealthCheckResponse_ServingStatus.SERVING);
       const limited = await client.call(K.createKey, { name: "limited", ratelimits: [perMinute("requests", 5n)] });
       await client.call(K.verifyKey, { key: limited.key });
       const counters = execFileSync("redis-cli", ["-p", String(redis.port), "--scan", "--pattern", "kw:rl:*"], {

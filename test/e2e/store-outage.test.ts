@@ -37,6 +37,9 @@ describe("when MongoDB goes away", () => {
     const ready = await fetch(`http://127.0.0.1:${keyward.httpPort}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ ready: true, dependencies: { mongodb: "ok" } });
+    const metrics = await (await fetch(`http://127.0.0.1:${keyward.httpPort}/metrics`)).text();
+    expect(metrics).toContain('keyward_dependency_up{dependency="mongodb"} 1');
+    expect(metrics).toMatch(/keyward_dependency_ping_seconds_count\{dependency="mongodb"\} [1-9]/);
   });
 
   it("answers UNAVAILABLE on both ports, with the driver's details only in the logs", async () => {
@@ -61,6 +64,9 @@ describe("when MongoDB goes away", () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ ready: false, dependencies: { mongodb: "unavailable" } });
     expect((await fetch(`http://127.0.0.1:${keyward.httpPort}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`http://127.0.0.1:${keyward.httpPort}/metrics`)).text()).toContain(
+      'keyward_dependency_up{dependency="mongodb"} 0',
+    );
     await expect
       .poll(async () => (await grpc.call(Health.method.check, {})).status, { timeout: 5_000 })
       .toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
