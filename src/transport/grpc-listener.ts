@@ -3,6 +3,7 @@ import { HealthImplementation } from "grpc-health-check";
 import type { BoundService } from "../rpc/call.js";
 import { addReflection } from "./grpc-reflection.js";
 import { addGrpcServices } from "./grpc-server.js";
+import { MAX_REQUEST_BYTES } from "./limits.js";
 
 /**
  * The health-service name that answers SERVING for as long as the process serves, whatever the
@@ -21,7 +22,7 @@ export interface GrpcListener {
 
 /** The gRPC port: the bound services, `grpc.health.v1.Health` and server reflection. */
 export async function listenGrpc(services: readonly BoundService[], host: string, port: number): Promise<GrpcListener> {
-  const server = new Server();
+  const server = new Server({ "grpc.max_receive_message_length": MAX_REQUEST_BYTES });
   addGrpcServices(server, services);
   const names = ["", ...services.map(({ service }) => service.typeName)];
   const health = new HealthImplementation({

@@ -4,6 +4,7 @@ import type { ReadinessReport } from "../health/readiness.js";
 import type { BoundService } from "../rpc/call.js";
 import { connectRoutes, peerContextValues } from "./connect-routes.js";
 import type { HttpHandler } from "./http-server.js";
+import { MAX_REQUEST_BYTES } from "./limits.js";
 
 /**
  * The HTTP port: every bound service over Connect, gRPC-Web and gRPC, plus
@@ -18,6 +19,7 @@ export function httpRoutes(
   return connectNodeAdapter({
     routes: connectRoutes(services),
     contextValues: peerContextValues,
+    readMaxBytes: MAX_REQUEST_BYTES,
     fallback(request, response) {
       const path = request.url?.split("?")[0];
       if (request.method === "GET" && path === "/healthz") {
