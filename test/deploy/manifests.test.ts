@@ -3,6 +3,7 @@ import { basename, dirname, join } from "node:path";
 import { fromJson, type JsonValue, type Registry } from "@bufbuild/protobuf";
 import { IstioOperator } from "@kubernetes-models/istio/install.istio.io/v1alpha1";
 import { AuthorizationPolicy, type IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1";
+import type { ValidateFunction } from "ajv";
 import { Deployment, type IDeployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { type INetworkPolicy, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
@@ -26,6 +27,7 @@ import { readDescriptorConfig } from "../../src/ratelimit/descriptor-config.js";
 import { type DescriptorEntry, matchDescriptor } from "../../src/ratelimit/descriptor-rules.js";
 import { LIVENESS_SERVICE } from "../../src/transport/grpc-listener.js";
 import { envoyRegistry } from "./envoy-schema.js";
+import { strictValidators } from "./kubernetes-schema.js";
 
 const root = join(import.meta.dirname, "../..");
 const read = (path: string) => readFileSync(join(root, path), "utf8");
@@ -89,12 +91,36 @@ const MODELS: Record<string, ModelClass> = {
   "install.istio.io/v1alpha1/IstioOperator": IstioOperator,
 };
 
-/** Throws, naming the field, unless `doc` is valid against the schema of its apiVersion and kind. */
+/** Istio's kinds: kubernetes-models' check only (see StrictKinds in kubernetes-schema.ts). */
+const NOT_STRICT = new Set(["security.istio.io/v1/AuthorizationPolicy", "install.istio.io/v1alpha1/IstioOperator"]);
+
+/** The strict schemas of the built-in kinds, made on first use (once). */
+let strictCache: Map<string, ValidateFunction> | undefined;
+
+/**
+ * Throws, naming the field, unless `doc` is valid against the schema of its apiVersion and kind.
+ * Built-in kinds are also checked strictly (unknown fields refused, as kubectl does), since
+ * kubernetes-models lets them through; Istio's kinds have kubernetes-models' check only.
+ */
 function validate(doc: Doc): void {
   const kind = `${String(doc.apiVersion)}/${String(doc.kind)}`;
   const Model = MODELS[kind];
   if (!Model) throw new Error(`no schema known for ${kind}`);
   new Model(structuredClone(doc) as never).validate();
+
+  strictCache ??= strictValidators();
+  const strict = strictCache.get(kind);
+  if (!strict) {
+    if (NOT_STRICT.has(kind)) return;
+    throw new Error(`no strict schema for ${kind}: add it to StrictKinds`);
+  }
+  if (!strict(doc)) {
+    const errors = (strict.errors ?? []).map(
+      ({ instancePath, message, params }) =>
+        `${instancePath || "/"} ${message}${"additionalProperty" in params ? ` (${params.additionalProperty})` : ""}`,
+    );
+    throw new Error(`${kind} ${String(get(doc, "metadata", "name"))}:\n${errors.join("\n")}`);
+  }
 }
 
 const kubernetesFiles = readdirSync(join(root, "deploy/kubernetes"))
@@ -214,7 +240,7 @@ describe("deploy/kubernetes manifests", () => {
   describe.each(kubernetesFiles)("%s", (file) => {
     const docs = documents(read(file));
 
-    it("every document is valid against the Kubernetes schemas (kubernetes-models)", () => {
+    it("every document is valid against the Kubernetes schemas, unknown fields refused", () => {
       expect(docs.length).toBeGreaterThan(0);
       for (const doc of docs) {
         expect(get(doc, "metadata", "name"), `${String(doc.kind)} has a name`).toEqual(expect.any(String));
@@ -264,6 +290,30 @@ describe("deploy/kubernetes manifests", () => {
     expect(() => validate(noSelector)).toThrow(/selector/);
 
     expect(() => validate({ apiVersion: "v1", kind: "Pod", metadata: { name: "x" } })).toThrow(/no schema known/);
+  });
+
+  it("a misspelled or made-up field fails validation, naming its path", () => {
+    const sidecar = deployment(documents(read("deploy/kubernetes/sidecar.yaml")), "billing-api");
+    const misspelled = structuredClone(sidecar);
+    const probe = keywardContainer(podSpec(misspelled)).livenessProbe?.grpc as unknown as Doc;
+    probe.servic = probe.service;
+    delete probe.service;
+    expect(() => validate(misspelled as unknown as Doc)).toThrow(
+      /\/spec\/template\/spec\/initContainers\/\d+\/livenessProbe\/grpc must NOT have additional properties \(servic\)/,
+    );
+
+    const shared = deployment(documents(read("deploy/kubernetes/shared.yaml")), "keyward");
+    const madeUp = structuredClone(shared);
+    (keywardContainer(podSpec(madeUp)) as unknown as Doc).restartOnFailure = true;
+    expect(() => validate(madeUp as unknown as Doc)).toThrow(
+      /\/spec\/template\/spec\/containers\/0 must NOT have additional properties \(restartOnFailure\)/,
+    );
+
+    // At the top of a document too.
+    const service = byKind<IService>(documents(read("deploy/kubernetes/shared.yaml")), "Service")[0];
+    expect(() => validate({ ...service, sepc: {} } as unknown as Doc)).toThrow(
+      /^\/ must NOT have additional properties \(sepc\)$/m,
+    );
   });
 });
 
