@@ -1,14 +1,18 @@
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
+import { createLogger } from "../../src/logger.js";
+import { connectRedis, type RedisClient } from "../../src/store/redis/redis-connection.js";
 import { callError, connectRoute, ROUTES } from "../support/clients.js";
 import { checkRequest } from "../support/envoy-requests.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 import { startTestMongo, type TestMongo } from "../support/mongo.js";
+import { type PrivateRedis, startPrivateRedis } from "../support/redis.js";
 
-const { createKey, verifyKey, rerollKey, revokeKey, getKey, listKeys } = KeyService.method;
+const { createKey, verifyKey, rerollKey, revokeKey, updateKey, getKey, listKeys } = KeyService.method;
 
 let mongo: TestMongo;
 let keyward: TestKeyward;
@@ -85,3 +89,106 @@ describe("a key's secret never appears in logs, errors or storage", () => {
     for (const secret of secrets) expect(listed.includes(secret.slice(secret.lastIndexOf("_") + 1))).toBe(false);
   });
 });
+
+describe("a key's secret never reaches Redis: cache entries, rate-limit counters or invalidations", () => {
+  // A Redis of this test's own, so that the scan below sees only what this server wrote.
+  let redis: PrivateRedis;
+  let reader: RedisClient;
+  let listener: RedisClient;
+  const messages: { channel: string; message: string }[] = [];
+  let server: TestKeyward;
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    reader = await connectRedis(redis.url, createLogger("silent"));
+    listener = await connectRedis(redis.url, createLogger("silent"));
+    // Every channel, not only keyward:invalidate, and from before the server starts: nothing published is missed.
+    await listener.pSubscribe("*", (message, channel) => void messages.push({ channel, message }));
+    server = await startTestKeyward({ REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await listener?.close();
+    await reader?.close();
+    await redis?.stop();
+  });
+
+  it("after keys are created, verified, rerolled, updated and revoked, no Redis key, value or message holds a secret", async () => {
+    const client = connectRoute("connect → HTTP port", server);
+    // Only verified: its record stays in the shared cache, and its rate limit leaves counters.
+    const { keyId: keptId, key: kept } = await client.call(createKey, {
+      name: "kept",
+      prefix: "sk_live",
+      ratelimits: [{ name: "requests", limit: 100n, duration: { seconds: 60n } }],
+    });
+    expect((await client.call(verifyKey, { key: kept })).code).toBe(VerifyCode.VALID);
+    // Changed in every way that publishes an invalidation.
+    const { keyId, key } = await client.call(createKey, { name: "changed", prefix: "sk_live", remaining: 5n });
+    await client.call(verifyKey, { key });
+    await client.call(verifyKey, { key: `${key.slice(0, -1)}x` });
+    const { key: rerolled } = await client.call(rerollKey, { keyId, gracePeriod: { seconds: 60n } });
+    await client.call(verifyKey, { key });
+    await client.call(verifyKey, { key: rerolled });
+    await client.call(updateKey, { keyId, updateMask: { paths: ["name"] }, name: "renamed" });
+    await client.call(verifyKey, { key: rerolled });
+    await client.call(revokeKey, { keyId, reason: "test" });
+    expect((await client.call(verifyKey, { key: rerolled })).code).toBe(VerifyCode.REVOKED);
+    client.close();
+
+    // Reroll, update and revoke each publish one invalidation; wait until the listener has them all.
+    const invalidations = () => messages.filter(({ channel }) => channel === "keyward:invalidate");
+    await expect.poll(() => invalidations().length).toBeGreaterThanOrEqual(3);
+    const published = messages.map(({ channel, message }) => `${channel} ${message}`).join("\n");
+
+    // Every key with its value, whatever its type.
+    const entries = new Map<string, string>();
+    for await (const names of reader.scanIterator()) {
+      for (const name of names) entries.set(name, await readValue(reader, name));
+    }
+    const stored = [...entries].map(([name, value]) => `${name} ${value}`).join("\n");
+
+    // The check must see real data: cached records under the keys' hashes (the root key's too),
+    // rate-limit counters, and invalidations naming the changed key's hashes.
+    const hash = createKeyHasher();
+    expect(entries.get(`kw:key:${hash(kept)}`)).toMatch(new RegExp(`^\\d+\\|\\{.*"keyId":"${keptId}"`));
+    expect(entries.get(`kw:key:${hash(server.rootKey)}`)).toMatch(/^\d+\|\{/);
+    expect(entries.has(`kw:key:${hash(rerolled)}`)).toBe(true);
+    expect([...entries.keys()].some((name) => name.startsWith(`kw:rl:{${keptId}}:`))).toBe(true);
+    expect(invalidations().some(({ message }) => message.includes(hash(rerolled)) && message.includes(hash(key)))).toBe(
+      true,
+    );
+
+    for (const secret of [kept, key, rerolled, server.rootKey]) {
+      const body = secret.slice(secret.lastIndexOf("_") + 1);
+      for (const [where, text] of [
+        ["Redis", stored],
+        ["pub/sub", published],
+      ] as const) {
+        expect(text.includes(secret), `${where} holds a secret`).toBe(false);
+        expect(text.includes(body), `${where} holds a secret's body`).toBe(false);
+      }
+    }
+  });
+});
+
+/** A key's whole value as text, read with the getter its type needs; fails on a type it cannot read. */
+async function readValue(redis: RedisClient, name: string): Promise<string> {
+  const type = await redis.type(name);
+  switch (type) {
+    case "string":
+      return (await redis.get(name)) ?? "";
+    case "hash":
+      return JSON.stringify(await redis.hGetAll(name));
+    case "list":
+      return JSON.stringify(await redis.lRange(name, 0, -1));
+    case "set":
+      return JSON.stringify(await redis.sMembers(name));
+    case "zset":
+      return JSON.stringify(await redis.zRangeWithScores(name, 0, -1));
+    case "stream":
+      return JSON.stringify(await redis.xRange(name, "-", "+"));
+    case "none":
+      return ""; // expired between SCAN and TYPE
+    default:
+      throw new Error(`${name} has type ${type}, which this check cannot read`);
+  }
+}
