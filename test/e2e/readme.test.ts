@@ -61,7 +61,11 @@ describe("the README's examples, against npm start", () => {
   });
 
   it("create → verify → revoke → verify on the HTTP port with buf curl and curl", () => {
-    expect(verifyCodes(runExample("http-port").stdout)).toEqual(["VERIFY_CODE_VALID", "VERIFY_CODE_REVOKED"]);
+    expect(verifyCodes(runExample("http-port").stdout)).toEqual([
+      "VERIFY_CODE_VALID",
+      "VERIFY_CODE_REVOKED",
+      "VERIFY_CODE_REVOKED",
+    ]);
   });
 
   it("a scoped root key: keyspace, roles, a permission query, a refusal and the audit log", () => {
