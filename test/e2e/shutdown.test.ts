@@ -1,5 +1,8 @@
+import http2 from "node:http2";
 import net from "node:net";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { CreateKeyRequestSchema } from "../../gen/keyward/v1/key_service_pb.js";
 import { generateRootKey } from "../../src/bootstrap.js";
 import { startKeywardProcess } from "../support/process.js";
 
@@ -27,6 +30,35 @@ async function startSlowCall(port: number, rootKey: string) {
   };
 }
 
+/** Opens an HTTP/2 stream to the gRPC port and sends all but the last byte of a CreateKey call. */
+async function startSlowGrpcCall(port: number, rootKey: string) {
+  const message = toBinary(CreateKeyRequestSchema, create(CreateKeyRequestSchema, { name: "in flight on gRPC" }));
+  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]);
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const stream = session.request({
+    ":method": "POST",
+    ":path": "/keyward.v1.KeyService/CreateKey",
+    "content-type": "application/grpc",
+    te: "trailers",
+    authorization: `Bearer ${rootKey}`,
+  });
+  const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+  let received = 0;
+  stream.on("data", (chunk: Buffer) => {
+    received += chunk.length;
+  });
+  stream.write(frame.subarray(0, -1));
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the server has the call
+  return {
+    finish: async () => {
+      stream.end(frame.subarray(-1));
+      const ended = await trailers;
+      session.close();
+      return { status: ended["grpc-status"], received };
+    },
+  };
+}
+
 describe("SIGTERM", () => {
   it("stops accepting, finishes the call in flight, closes the stores and exits 0", async () => {
     const rootKey = generateRootKey();
@@ -35,6 +67,7 @@ describe("SIGTERM", () => {
       KEYWARD_ROOT_KEY: rootKey,
     });
     const slow = await startSlowCall(keyward.httpPort, rootKey);
+    const slowGrpc = await startSlowGrpcCall(keyward.grpcPort, rootKey);
     const exit = keyward.signal("SIGTERM");
     await expect.poll(() => keyward.output()).toContain("draining calls and stopping");
 
@@ -44,6 +77,9 @@ describe("SIGTERM", () => {
     const response = await slow.finish();
     expect(response).toMatch(/^HTTP\/1\.1 200/);
     expect(response).toMatch(/"keyId":"key_/);
+    const grpcAnswer = await slowGrpc.finish();
+    expect(grpcAnswer.status).toBe("0");
+    expect(grpcAnswer.received).toBeGreaterThan(5); // a CreateKeyResponse, not an empty frame
     expect(await exit).toBe(0);
     expect(keyward.output()).toContain('"msg":"stopped"');
   });
