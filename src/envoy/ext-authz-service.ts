@@ -13,6 +13,7 @@ import {
   type VerifyKeyResponse,
   VerifyKeyResponseSchema,
 } from "../../gen/keyward/v1/key_service_pb.js";
+import { PerObjectMemo } from "../cache/per-object-memo.js";
 import type { Clock } from "../keys/clock.js";
 import type { ServiceHandlers } from "../rpc/call.js";
 import { codeName, denialFor } from "./check-outcome.js";
@@ -37,7 +38,7 @@ const COST = "keyward.cost";
  * keyspace; a denied one gets 401, 403 or 429 with a small JSON body.
  */
 export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeof Authorization> {
-  const allowedAnswers = new WeakMap<VerifyKeyResponse, Map<string, CheckResponse>>();
+  const allowedAnswers = new PerObjectMemo<VerifyKeyResponse, string, CheckResponse>();
   return {
     async check(request, call) {
       const presented = presentedKey(request, deps.keyHeaders);
@@ -61,17 +62,7 @@ export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeo
    */
   function allowedFor(answer: VerifyKeyResponse, keyHeader: string): CheckResponse {
     if (!Object.isFrozen(answer)) return allowed(answer, keyHeader);
-    let byHeader = allowedAnswers.get(answer);
-    if (!byHeader) {
-      byHeader = new Map();
-      allowedAnswers.set(answer, byHeader);
-    }
-    let response = byHeader.get(keyHeader);
-    if (!response) {
-      response = Object.freeze(allowed(answer, keyHeader));
-      byHeader.set(keyHeader, response);
-    }
-    return response;
+    return allowedAnswers.get(answer, keyHeader, () => Object.freeze(allowed(answer, keyHeader)));
   }
 
   /** Seconds until waiting could change the answer: the earliest window reset, or the next refill. */

@@ -9,6 +9,7 @@ import {
 import { type PermissionQuery, parsePermissionQuery, satisfies } from "../auth/permission-query.js";
 import { grants } from "../auth/permissions.js";
 import { may, mayAnywhere } from "../auth/principal.js";
+import { PerObjectMemo } from "../cache/per-object-memo.js";
 import type { Clock } from "../keys/clock.js";
 import { effectivePermissions } from "../keys/effective-permissions.js";
 import { checkKey } from "../keys/key-checks.js";
@@ -50,7 +51,7 @@ const NOT_FOUND = { valid: false, code: VerifyCode.NOT_FOUND } as const;
  * keys with credits touch the key store for writing.
  */
 export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
-  const answers = new WeakMap<KeyRecord, Map<VerifyCode, VerifyKeyResponse>>();
+  const answers = new PerObjectMemo<KeyRecord, VerifyCode, VerifyKeyResponse>();
   return async (request, call) => {
     if (call.principal && !mayAnywhere(call.principal, "verify_key")) {
       throw new ConnectError("permission denied", Code.PermissionDenied);
@@ -94,18 +95,10 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
    * once); a changed key is a new record object, with answers of its own.
    */
   function unchangingAnswer(record: KeyRecord, code: VerifyCode): VerifyKeyResponse {
-    let byCode = answers.get(record);
-    if (!byCode) {
-      byCode = new Map();
-      answers.set(record, byCode);
-    }
-    let answer = byCode.get(code);
-    if (!answer) {
-      // Frozen: it is shared, and the transport then encodes it only once.
-      answer = Object.freeze(create(VerifyKeyResponseSchema, toVerifyAnswer(record, code, undefined, [])));
-      byCode.set(code, answer);
-    }
-    return answer;
+    // Frozen: it is shared, and the transport then encodes it only once.
+    return answers.get(record, code, () =>
+      Object.freeze(create(VerifyKeyResponseSchema, toVerifyAnswer(record, code, undefined, []))),
+    );
   }
 
   function notFound() {
