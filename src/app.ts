@@ -39,7 +39,10 @@ export interface Keyward {
   readonly httpPort: number;
   /** In dev mode without KEYWARD_ROOT_KEY: the root key made at start-up, to be shown once. */
   readonly generatedRootKey?: string;
-  /** Stops accepting calls, drains those in flight, closes the stores. */
+  /**
+   * Stops accepting calls, drains those in flight (cutting off what is left
+   * a second before KEYWARD_SHUTDOWN_TIMEOUT_MS), closes the stores.
+   */
   stop(): Promise<void>;
 }
 
@@ -52,6 +55,8 @@ export interface KeywardOptions {
 }
 
 const READINESS_TIMEOUT_MS = 1_000;
+/** Of KEYWARD_SHUTDOWN_TIMEOUT_MS, what is kept back from draining calls to flush usage and close the stores. */
+const STOP_MARGIN_MS = 1_000;
 /** Calls that verify keys rather than manage them: authenticated as VerifyKey is, never audited. */
 const VERIFYING = new Set<DescMethodUnary>([
   KeyService.method.verifyKey,
@@ -165,7 +170,8 @@ export async function startKeyward({
     async stop() {
       clearInterval(healthTimer);
       grpc.setServing(false);
-      await Promise.all([grpc.close(), http.close()]);
+      const drainMs = Math.max(0, config.shutdownTimeoutMs - STOP_MARGIN_MS);
+      await Promise.all([grpc.close(drainMs), http.close(drainMs)]);
       await usage.stop();
       await stores.close();
     },

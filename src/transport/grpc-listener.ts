@@ -16,8 +16,8 @@ export interface GrpcListener {
   readonly port: number;
   /** Sets what `grpc.health.v1.Health` answers for the whole server and for each service (readiness). */
   setServing(serving: boolean): void;
-  /** Stops accepting, lets calls in flight finish, then closes. */
-  close(): Promise<void>;
+  /** Stops accepting and lets calls in flight finish; past `drainMs`, cuts off what is left. */
+  close(drainMs: number): Promise<void>;
 }
 
 /** The gRPC port: the bound services, `grpc.health.v1.Health` and server reflection. */
@@ -44,6 +44,16 @@ export async function listenGrpc(services: readonly BoundService[], host: string
     setServing(serving) {
       for (const name of names) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
     },
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    close: (drainMs) =>
+      new Promise<void>((resolve) => {
+        const deadline = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, drainMs);
+        server.tryShutdown(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
+      }),
   };
 }

@@ -9,8 +9,8 @@ export type HttpHandler = ReturnType<typeof connectNodeAdapter>;
 /** A listening HTTP server and how to stop it gracefully. */
 export interface HttpListener {
   readonly port: number;
-  /** Stops accepting, lets requests in flight finish, then closes every connection. */
-  close(): Promise<void>;
+  /** Stops accepting and lets requests in flight finish; past `drainMs`, closes every connection left. */
+  close(drainMs: number): Promise<void>;
 }
 
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0");
@@ -32,22 +32,32 @@ export function listenHttp(handler: HttpHandler, port: number, host: string): Pr
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
-  const server = net.createServer((socket) => routeConnection(socket, http1, h2c));
+  // Every connection, whichever protocol it turns out to speak, so that the drain deadline reaches all.
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    routeConnection(socket, http1, h2c);
+  });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
       const address = server.address() as net.AddressInfo;
       resolve({
         port: address.port,
-        close: async () => {
+        close: async (drainMs) => {
           // Resolves once every connection, of either protocol, has ended.
           const closed = new Promise((done) => server.close(done));
           for (const session of sessions) session.close();
           // HTTP/1.1 keep-alive sockets go as soon as their request is answered.
           const sweep = setInterval(() => http1.closeIdleConnections(), 25);
           http1.closeIdleConnections();
+          const deadline = setTimeout(() => {
+            for (const socket of sockets) socket.destroy();
+          }, drainMs);
           await closed;
           clearInterval(sweep);
+          clearTimeout(deadline);
         },
       });
     });

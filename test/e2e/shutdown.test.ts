@@ -43,6 +43,9 @@ async function startSlowGrpcCall(port: number, rootKey: string) {
     authorization: `Bearer ${rootKey}`,
   });
   const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+  // A call cut off at the shutdown deadline ends in a reset; that is expected here.
+  session.on("error", () => {});
+  stream.on("error", () => {});
   let received = 0;
   stream.on("data", (chunk: Buffer) => {
     received += chunk.length;
@@ -81,6 +84,22 @@ describe("SIGTERM", () => {
     expect(grpcAnswer.status).toBe("0");
     expect(grpcAnswer.received).toBeGreaterThan(5); // a CreateKeyResponse, not an empty frame
     expect(await exit).toBe(0);
+    expect(keyward.output()).toContain('"msg":"stopped"');
+  });
+
+  it("cuts off calls that do not finish a second before KEYWARD_SHUTDOWN_TIMEOUT_MS, and still exits 0", async () => {
+    const rootKey = generateRootKey();
+    const keyward = await startKeywardProcess("node", ["dist/src/main.js"], {
+      KEYWARD_ROOT_KEY: rootKey,
+      KEYWARD_SHUTDOWN_TIMEOUT_MS: "2000",
+    });
+    // Neither call is ever finished.
+    await startSlowCall(keyward.httpPort, rootKey);
+    await startSlowGrpcCall(keyward.grpcPort, rootKey);
+    const signalled = Date.now();
+    // 0, not the 1 of the process's own deadline: the drain deadline came first.
+    expect(await keyward.signal("SIGTERM")).toBe(0);
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(900); // the calls had their second
     expect(keyward.output()).toContain('"msg":"stopped"');
   });
 });

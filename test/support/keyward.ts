@@ -27,6 +27,8 @@ export async function startTestKeyward(
     KEYWARD_ROOT_KEY: rootKey,
     // Most suites fail authentication on purpose, all from 127.0.0.1; the limiter has its own test.
     KEYWARD_AUTH_FAILURES_PER_MINUTE: "1000000",
+    // Clients that leave a connection open (as after a refused oversized request) hold a stop up to 2 s.
+    KEYWARD_SHUTDOWN_TIMEOUT_MS: "3000",
     ...env,
   });
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });
