@@ -217,11 +217,13 @@ export class CachingKeyStore implements KeyStore {
   private async lookup(hash: string): Promise<Found> {
     if (this.unpropagated.size > 0) await this.retryUnpropagated();
     const shared = this.shared ? await this.shared.get(hash) : { kind: "unknown" as const };
-    if (shared.kind !== "unknown") this.metrics?.cacheLookup("shared");
     const now = Date.now();
     // A copy older than the TTL may have outlived a change whose invalidation was lost: ask the store.
-    if (shared.kind === "hit" && now - shared.readAt < this.settings.ttlMs) return shared;
-    if (shared.kind === "absent") return { record: undefined, readAt: now };
+    const stale = shared.kind === "hit" && now - shared.readAt >= this.settings.ttlMs;
+    if (shared.kind !== "unknown" && !stale) {
+      this.metrics?.cacheLookup("shared");
+      return shared.kind === "hit" ? shared : { record: undefined, readAt: now };
+    }
     this.metrics?.cacheLookup("store");
     const record = await this.inner.findByHash(hash);
     await this.shared?.fill(hash, record, now);
