@@ -1,8 +1,6 @@
 /** JSON that a caller attaches to a key (the seeds' meta and claims). */
 export type JsonObject = { [key: string]: JsonValue };
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
-/** How large a key's meta may be, as JSON text: it travels with every cached copy and verification answer. */
-export const MAX_META_BYTES = 16_384;
 
 /** At most `limit` verifications per `durationMs`. */
 export interface RatelimitPolicy {

@@ -7,7 +7,6 @@ import {
   timestampFromDate,
   timestampFromMs,
 } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
 import {
   type Key,
   KeySchema,
@@ -25,15 +24,7 @@ import type {
   VerifyKeyResponseSchema,
 } from "../../gen/keyward/v1/key_service_pb.js";
 import { isExpired } from "../keys/key-checks.js";
-import {
-  type JsonObject,
-  type KeyChanges,
-  type KeyRecord,
-  type KeySettings,
-  MAX_META_BYTES,
-  type RatelimitPolicy,
-  type RefillPolicy,
-} from "../keys/key-record.js";
+import type { KeyChanges, KeyRecord, KeySettings, RatelimitPolicy, RefillPolicy } from "../keys/key-record.js";
 import { creditsAt } from "../keys/refill.js";
 import type { LimitOverride, LimitResult } from "../ratelimit/limits.js";
 
@@ -143,7 +134,7 @@ export function settingsFromRequest(request: SettingsSource, now: number): Omit<
     orgId: request.orgId,
     environment: request.environment,
     expiresAt: request.expiresAt && timestampDate(request.expiresAt),
-    meta: boundedMeta(request.meta),
+    meta: request.meta,
     scopes: request.scopes,
     roles: request.roles,
     permissions: request.permissions,
@@ -206,12 +197,4 @@ function toRefillMessage(refill: RefillPolicy): Refill {
 
 function toOptionalBigInt(value: number | undefined): bigint | undefined {
   return value === undefined ? undefined : BigInt(value);
-}
-
-/** No protovalidate rule can measure a Struct, so its size is checked here. */
-function boundedMeta(meta: JsonObject | undefined): JsonObject | undefined {
-  if (meta && Buffer.byteLength(JSON.stringify(meta)) > MAX_META_BYTES) {
-    throw new ConnectError(`meta: must be at most ${MAX_META_BYTES} bytes as JSON`, Code.InvalidArgument);
-  }
-  return meta;
 }

@@ -8,7 +8,8 @@ import type { KeyHasher } from "../keys/key-hasher.js";
 import { KEY_ID_PATTERN } from "../keys/key-id.js";
 import { reroll, revocation } from "../keys/key-lifecycle.js";
 import { generateKey, type RandomBytes } from "../keys/key-material.js";
-import type { KeyRecord } from "../keys/key-record.js";
+import type { JsonObject, KeyRecord } from "../keys/key-record.js";
+import { MAX_META_BYTES, metaFits } from "../keys/meta.js";
 import { DEFAULT_KEYSPACE, effectiveKeyDefaults } from "../keyspaces/builtin-keyspaces.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { KeyspaceStore } from "../store/keyspace-store.js";
@@ -31,6 +32,13 @@ export interface KeyServiceDeps extends VerifyKeyDeps {
 }
 
 const DEFAULT_PAGE_SIZE = 100;
+
+/** No protovalidate rule can measure a Struct, so meta's size is checked here. */
+function checkMeta(meta: JsonObject | undefined): void {
+  if (!metaFits(meta)) {
+    throw new ConnectError(`meta: must be at most ${MAX_META_BYTES} bytes as JSON`, Code.InvalidArgument);
+  }
+}
 
 /** KeyService: the life of a key from creation to deletion, and its verification. */
 export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof KeyService> {
@@ -78,6 +86,7 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
       const byteLength = request.byteLength ?? defaults.byteLength;
       const { key, hash, start } = newSecret(prefix, byteLength);
       const now = new Date(clock());
+      checkMeta(request.meta);
       const settings = settingsFromRequest(request, now.getTime());
       const record: KeyRecord = {
         ...settings,
@@ -125,6 +134,7 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
 
     async updateKey(request, call) {
       const record = await changeableKey(call, request.keyId, "update_key");
+      checkMeta(request.meta);
       const changes = changesFromUpdate(request, clock());
       if (changes.permissions) checkGrant(call, record.keyspaceId, changes.permissions);
       return { key: toKeyMessage(await saved(record.keyId, changes), clock()) };
