@@ -31,6 +31,7 @@ export class RedisKeyCache implements SharedKeyCache {
       if (value === null || value === TOMBSTONE) return { kind: "unknown" };
       if (value === ABSENT) return { kind: "absent" };
       const separator = value.indexOf("|");
+      if (separator < 1) return { kind: "unknown" }; // written by an older version, without readAt
       return {
         kind: "hit",
         readAt: Number(value.slice(0, separator)),
