@@ -10,6 +10,7 @@ import type { Config } from "./config.js";
 import { createExtAuthzService } from "./envoy/ext-authz-service.js";
 import { loadRatelimitConfig } from "./envoy/ratelimit-config-file.js";
 import { createRatelimitService } from "./envoy/ratelimit-service.js";
+import { createKeyspaceRoles } from "./cache/keyspace-roles.js";
 import { checkReadiness } from "./health/readiness.js";
 import { type Clock, systemClock } from "./keys/clock.js";
 import { createKeyHasher } from "./keys/key-hasher.js";
@@ -109,6 +110,7 @@ export async function startKeyward({
   const keyService = createKeyService({
     keys: stores.keys,
     keyspaces: stores.keyspaces,
+    keyspaceRoles: createKeyspaceRoles(stores.keyspaces),
     hasher,
     clock,
     newKeyId: createKeyIdFactory(clock),

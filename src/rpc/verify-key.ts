@@ -9,6 +9,7 @@ import {
 import { type PermissionQuery, parsePermissionQuery, satisfies } from "../auth/permission-query.js";
 import { grants } from "../auth/permissions.js";
 import { may, mayAnywhere } from "../auth/principal.js";
+import type { KeyspaceRoles } from "../cache/keyspace-roles.js";
 import { PerObjectMemo } from "../cache/per-object-memo.js";
 import type { Clock } from "../keys/clock.js";
 import { effectivePermissions } from "../keys/effective-permissions.js";
@@ -21,7 +22,6 @@ import { usageOutcome } from "../keys/usage-outcome.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { type LimitResult, limitsFor } from "../ratelimit/limits.js";
 import type { CreditSpend, KeyStore } from "../store/key-store.js";
-import type { KeyspaceStore } from "../store/keyspace-store.js";
 import type { RateLimiter } from "../store/rate-limiter.js";
 import type { UsageRecorder } from "../usage/usage-recorder.js";
 import type { Call, ServiceHandlers } from "./call.js";
@@ -31,7 +31,7 @@ import { fromOverrides, toVerifyAnswer } from "./key-mapping.js";
 export interface VerifyKeyDeps {
   readonly metrics: Pick<Metrics, "verification" | "ratelimit">;
   readonly keys: KeyStore;
-  readonly keyspaces: KeyspaceStore;
+  readonly keyspaceRoles: KeyspaceRoles;
   readonly hasher: KeyHasher;
   readonly clock: Clock;
   readonly limiter: RateLimiter;
@@ -108,7 +108,7 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
 
   async function holds(record: KeyRecord, query: PermissionQuery): Promise<boolean> {
     // Roles live on the keyspace; fetch it only when the key has any.
-    const roles = record.roles.length > 0 ? ((await deps.keyspaces.get(record.keyspaceId))?.roles ?? []) : [];
+    const roles = record.roles.length > 0 ? await deps.keyspaceRoles(record.keyspaceId) : [];
     const held = effectivePermissions(record, roles);
     return satisfies(query, (permission) => grants(held, permission));
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService, VerifyKeyRequestSchema } from "../../gen/keyward/v1/key_service_pb.js";
 import { CachingKeyStore } from "../../src/cache/caching-key-store.js";
+import { createKeyspaceRoles } from "../../src/cache/keyspace-roles.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
 import { generateKey } from "../../src/keys/key-material.js";
 import { createLogger } from "../../src/logger.js";
@@ -14,7 +15,7 @@ import { MemoryKeyspaceStore } from "../../src/store/memory/memory-keyspace-stor
 import { MemoryRateLimiter } from "../../src/store/memory/memory-rate-limiter.js";
 import { UsageRecorder } from "../../src/usage/usage-recorder.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
-import { sampleRecord } from "../support/records.js";
+import { sampleKeyspace, sampleRecord } from "../support/records.js";
 
 const hasher = createKeyHasher();
 const call: Call = { method: KeyService.method.verifyKey, peer: "test", requestId: "test", header: () => undefined };
@@ -30,16 +31,34 @@ function pipeline() {
       absentTtlMs: 60_000,
     },
   });
+  const keyspaces = new MemoryKeyspaceStore();
+  let keyspaceReads = 0;
+  const countedKeyspaces = new Proxy(keyspaces, {
+    get: (target, property, receiver) =>
+      property === "get"
+        ? (keyspaceId: string) => {
+            keyspaceReads += 1;
+            return target.get(keyspaceId);
+          }
+        : Reflect.get(target, property, receiver),
+  });
   const verify = createVerifyKey({
     keys,
-    keyspaces: new MemoryKeyspaceStore(),
+    keyspaceRoles: createKeyspaceRoles(countedKeyspaces, 200),
     hasher,
     clock: Date.now,
     metrics: new Metrics(),
     limiter: new MemoryRateLimiter(),
     usage: new UsageRecorder(keys, createLogger("silent"), 60_000),
   });
-  return { store, calls, verify: (key: string) => verify(create(VerifyKeyRequestSchema, { key }), call) };
+  return {
+    store,
+    calls,
+    keyspaces,
+    keyspaceReads: () => keyspaceReads,
+    verify: (key: string, permissionQuery = "") =>
+      verify(create(VerifyKeyRequestSchema, { key, permissionQuery }), call),
+  };
 }
 
 describe("a flood of bad keys", () => {
@@ -71,5 +90,26 @@ describe("a flood of bad keys", () => {
     for (let i = 0; i < 100; i++) expect(await verify(key)).toMatchObject({ valid: true });
     expect(calls.findByHash).toBe(1);
     expect(calls.spendCredits ?? 0).toBe(0);
+  });
+});
+
+describe("keys with roles", () => {
+  it("expand them with the keyspace's roles, read from the store at most once per keyspace and TTL", async () => {
+    const { store, keyspaces, keyspaceReads, verify } = pipeline();
+    const keyspace = sampleKeyspace({
+      keyspaceId: "docs",
+      roles: [{ name: "writer", permissions: ["documents.write"] }],
+    });
+    await keyspaces.insert(keyspace);
+    const key = generateKey("kw", 16);
+    await store.insert(sampleRecord({ hash: hasher(key), keyspaceId: "docs", roles: ["writer"] }));
+    const all = await Promise.all(Array.from({ length: 50 }, () => verify(key, "documents.write")));
+    expect(all.every((answer) => answer.code === VerifyCode.VALID)).toBe(true);
+    expect(keyspaceReads()).toBe(1);
+    // A role change is seen once the TTL (200 ms here) is over.
+    await keyspaces.update("docs", { roles: [{ name: "writer", permissions: ["documents.read"] }] });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await verify(key, "documents.write")).toMatchObject({ code: VerifyCode.INSUFFICIENT_PERMISSIONS });
+    expect(keyspaceReads()).toBe(2);
   });
 });

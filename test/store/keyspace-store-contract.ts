@@ -1,30 +1,15 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeyspaceRecord } from "../../src/keyspaces/keyspace-record.js";
 import type { KeyspaceStore } from "../../src/store/keyspace-store.js";
 import { DuplicateRecordError } from "../../src/store/store-errors.js";
 import { NEEDS_REAL_MONGODB } from "../support/mongo.js";
+import { sampleKeyspace } from "../support/records.js";
 
 export interface KeyspaceStoreUnderTest {
   readonly store: KeyspaceStore;
   readonly enforcesUniqueness: boolean;
   cleanup(): Promise<void>;
-}
-
-let sequence = 0;
-function sampleKeyspace(overrides: Partial<KeyspaceRecord> = {}): KeyspaceRecord {
-  sequence += 1;
-  const at = new Date(Date.UTC(2026, 0, 1, 0, 0, sequence));
-  return {
-    keyspaceId: `ks-${String(sequence).padStart(4, "0")}`,
-    orgId: "org_1",
-    name: `keyspace ${sequence}`,
-    description: "",
-    keyDefaults: { prefix: "kw", byteLength: 16, environment: "", ratelimits: [] },
-    roles: [],
-    createdAt: at,
-    updatedAt: at,
-    ...overrides,
-  };
 }
 
 /** The behaviour every KeyspaceStore adapter must show. */
@@ -55,7 +40,7 @@ export function keyspaceStoreContract(adapter: string, open: () => Promise<Keysp
     });
 
     it("lists by id, filtered by org and by a set of ids, a page at a time", async () => {
-      const orgId = `org-${sequence}`;
+      const orgId = `org-${randomUUID()}`;
       const keyspaces = [sampleKeyspace({ orgId }), sampleKeyspace({ orgId }), sampleKeyspace({ orgId })];
       for (const keyspace of [...keyspaces].reverse()) await store.insert(keyspace);
       const ids = (list: KeyspaceRecord[]) => list.map((keyspace) => keyspace.keyspaceId);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { KeyRecord } from "../../src/keys/key-record.js";
+import type { KeyspaceRecord } from "../../src/keyspaces/keyspace-record.js";
 
 let sequence = 0;
 
@@ -31,6 +32,25 @@ export function sampleRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
     updatedAt: created,
     revoked: false,
     revocationReason: "",
+    ...overrides,
+  };
+}
+
+let keyspaceSequence = 0;
+
+/** A complete keyspace record with a unique id; override any field. */
+export function sampleKeyspace(overrides: Partial<KeyspaceRecord> = {}): KeyspaceRecord {
+  keyspaceSequence += 1;
+  const at = new Date(Date.UTC(2026, 0, 1, 0, 0, keyspaceSequence));
+  return {
+    keyspaceId: `ks-${String(keyspaceSequence).padStart(4, "0")}`,
+    orgId: "org_1",
+    name: `keyspace ${keyspaceSequence}`,
+    description: "",
+    keyDefaults: { prefix: "kw", byteLength: 16, environment: "", ratelimits: [] },
+    roles: [],
+    createdAt: at,
+    updatedAt: at,
     ...overrides,
   };
 }
