@@ -1,3 +1,4 @@
+import { describe, expect, it } from "vitest";
 import { MongoAuditStore } from "../../src/store/mongo/mongo-audit-store.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { MongoKeyspaceStore } from "../../src/store/mongo/mongo-keyspace-store.js";
@@ -24,4 +25,49 @@ keyspaceStoreContract(adapter, async () => {
 auditStoreContract(adapter, async () => {
   const database = await openTestDatabase();
   return { store: await MongoAuditStore.open(database.db), cleanup: database.close };
+});
+
+describe(`${adapter}: indexes made at start-up`, () => {
+  it("are unique on every id and on the hash, and cover lookups by retired hash and every listing", async () => {
+    const database = await openTestDatabase();
+    try {
+      await MongoKeyStore.open(database.db);
+      await MongoKeyspaceStore.open(database.db);
+      await MongoAuditStore.open(database.db);
+      const indexes = async (collection: string) =>
+        (await database.db.collection(collection).listIndexes().toArray()).map(({ name, key, unique }) => ({
+          name,
+          key,
+          unique: unique === true,
+        }));
+      // The stand-in keeps these definitions but does not enforce uniqueness; the contract's
+      // duplicate cases, which need a real server, check that.
+      expect(await indexes("keys")).toEqual(
+        expect.arrayContaining([
+          { name: "keyId_unique", key: { keyId: 1 }, unique: true },
+          { name: "hash_unique", key: { hash: 1 }, unique: true },
+          { name: "retired_hash", key: { "retiredSecrets.hash": 1 }, unique: false },
+          { name: "keyspace_list", key: { keyspaceId: 1, keyId: 1 }, unique: false },
+          { name: "owner_list", key: { ownerId: 1, keyId: 1 }, unique: false },
+          { name: "org_list", key: { orgId: 1, keyId: 1 }, unique: false },
+        ]),
+      );
+      expect(await indexes("keyspaces")).toEqual(
+        expect.arrayContaining([
+          { name: "keyspaceId_unique", key: { keyspaceId: 1 }, unique: true },
+          { name: "org_list", key: { orgId: 1, keyspaceId: 1 }, unique: false },
+        ]),
+      );
+      expect(await indexes("audit_events")).toEqual(
+        expect.arrayContaining([
+          { name: "eventId_unique", key: { eventId: -1 }, unique: true },
+          { name: "keyspace_list", key: { keyspaceId: 1, eventId: -1 }, unique: false },
+          { name: "actor_list", key: { actorKeyId: 1, eventId: -1 }, unique: false },
+          { name: "key_list", key: { keyId: 1, eventId: -1 }, unique: false },
+        ]),
+      );
+    } finally {
+      await database.close();
+    }
+  });
 });
