@@ -7,16 +7,14 @@ import type { AuditStore } from "../store/audit-store.js";
 import { visibleKeyspaces } from "./authorization.js";
 import type { ServiceHandlers } from "./call.js";
 import { toTimestamp } from "./key-mapping.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, pageLimit, toPage } from "./page-token.js";
 
 const EVENT_ID_PATTERN = /^evt_[0-9A-HJKMNP-TV-Z]{26}$/;
-const DEFAULT_PAGE_SIZE = 100;
 
 /** AuditService: the audit log, newest first, limited to the keyspaces the caller may audit. */
 export function createAuditService(audit: AuditStore): ServiceHandlers<typeof AuditService> {
   return {
     async listAuditEvents(request, call) {
-      const limit = request.pageSize || DEFAULT_PAGE_SIZE;
       const events = await audit.list({
         keyspaces: visibleKeyspaces(call, "read_audit", request.keyspaceId),
         actorKeyId: request.actorKeyId,
@@ -25,14 +23,10 @@ export function createAuditService(audit: AuditStore): ServiceHandlers<typeof Au
         from: request.startTime && timestampDate(request.startTime),
         until: request.endTime && timestampDate(request.endTime),
         beforeEventId: decodePageToken(request.pageToken, EVENT_ID_PATTERN),
-        limit: limit + 1,
+        limit: pageLimit(request.pageSize),
       });
-      const page = events.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        events: page.map(toAuditEventMessage),
-        nextPageToken: events.length > limit && last ? encodePageToken(last.eventId) : "",
-      };
+      const { page, nextPageToken } = toPage(events, request.pageSize, (event) => event.eventId);
+      return { events: page.map(toAuditEventMessage), nextPageToken };
     },
   };
 }

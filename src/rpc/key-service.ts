@@ -17,7 +17,7 @@ import { authorizedKey, authorizeRequested, principalOf, visibleKeyspaces } from
 import type { Call, ServiceHandlers } from "./call.js";
 import { applyDueRefill } from "./credits.js";
 import { changesFromUpdate, settingsFromRequest, toKeyMessage } from "./key-mapping.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, pageLimit, toPage } from "./page-token.js";
 import { createVerifyKey, type VerifyKeyDeps } from "./verify-key.js";
 
 export interface KeyServiceDeps extends VerifyKeyDeps {
@@ -30,8 +30,6 @@ export interface KeyServiceDeps extends VerifyKeyDeps {
   /** The root key that KEYWARD_ROOT_KEY stands for; only the environment may change it. */
   readonly bootstrapKeyId: string;
 }
-
-const DEFAULT_PAGE_SIZE = 100;
 
 /** No protovalidate rule can measure a Struct, so meta's size is checked here. */
 function checkMeta(meta: JsonObject | undefined): void {
@@ -115,21 +113,16 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
     },
 
     async listKeys(request, call) {
-      const limit = request.pageSize || DEFAULT_PAGE_SIZE;
       const records = await keys.list({
         keyspaces: visibleKeyspaces(call, "read_key", request.keyspaceId),
         ownerId: request.ownerId,
         orgId: request.orgId,
         afterKeyId: decodePageToken(request.pageToken, KEY_ID_PATTERN),
-        limit: limit + 1,
+        limit: pageLimit(request.pageSize),
       });
-      const page = records.slice(0, limit);
-      const last = page.at(-1);
+      const { page, nextPageToken } = toPage(records, request.pageSize, (record) => record.keyId);
       const now = clock();
-      return {
-        keys: page.map((record) => toKeyMessage(record, now)),
-        nextPageToken: records.length > limit && last ? encodePageToken(last.keyId) : "",
-      };
+      return { keys: page.map((record) => toKeyMessage(record, now)), nextPageToken };
     },
 
     async updateKey(request, call) {

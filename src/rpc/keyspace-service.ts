@@ -7,7 +7,7 @@ import type { KeyspaceStore } from "../store/keyspace-store.js";
 import { authorizeRequested, principalOf, visibleKeyspaces } from "./authorization.js";
 import type { ServiceHandlers } from "./call.js";
 import { fromKeyDefaults, fromRoles, keyspaceChangesFromUpdate, toKeyspaceMessage } from "./keyspace-mapping.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, pageLimit, toPage } from "./page-token.js";
 
 export interface KeyspaceServiceDeps {
   readonly keyspaces: KeyspaceStore;
@@ -17,7 +17,6 @@ export interface KeyspaceServiceDeps {
 }
 
 const KEYSPACE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const DEFAULT_PAGE_SIZE = 100;
 
 /** KeyspaceService: keyspaces, their key defaults and their roles. */
 export function createKeyspaceService(deps: KeyspaceServiceDeps): ServiceHandlers<typeof KeyspaceService> {
@@ -62,19 +61,14 @@ export function createKeyspaceService(deps: KeyspaceServiceDeps): ServiceHandler
     },
 
     async listKeyspaces(request, call) {
-      const limit = request.pageSize || DEFAULT_PAGE_SIZE;
       const records = await keyspaces.list({
         keyspaces: visibleKeyspaces(call, "read", ""),
         orgId: request.orgId,
         afterKeyspaceId: decodePageToken(request.pageToken, KEYSPACE_ID_PATTERN),
-        limit: limit + 1,
+        limit: pageLimit(request.pageSize),
       });
-      const page = records.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        keyspaces: page.map(toKeyspaceMessage),
-        nextPageToken: records.length > limit && last ? encodePageToken(last.keyspaceId) : "",
-      };
+      const { page, nextPageToken } = toPage(records, request.pageSize, (keyspace) => keyspace.keyspaceId);
+      return { keyspaces: page.map(toKeyspaceMessage), nextPageToken };
     },
 
     async updateKeyspace(request, call) {

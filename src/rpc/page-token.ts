@@ -20,3 +20,19 @@ export function decodePageToken(token: string, idPattern: RegExp): string | unde
   }
   return id;
 }
+
+/** What a list call returns when it asks for no page size. */
+const DEFAULT_PAGE_SIZE = 100;
+
+/** How many records to ask the store for: one more than the page, to learn whether another page follows. */
+export function pageLimit(pageSize: number): number {
+  return (pageSize || DEFAULT_PAGE_SIZE) + 1;
+}
+
+/** The page out of what the store answered for `pageLimit`, and the token of the next page ("" after the last). */
+export function toPage<T>(records: readonly T[], pageSize: number, idOf: (record: T) => string) {
+  const limit = pageLimit(pageSize) - 1;
+  const page = records.slice(0, limit);
+  const last = page.at(-1);
+  return { page, nextPageToken: records.length > limit && last ? encodePageToken(idOf(last)) : "" };
+}
