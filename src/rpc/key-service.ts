@@ -57,11 +57,21 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
     }
   }
 
-  /** The key to change, refusing the bootstrap root key, which only KEYWARD_ROOT_KEY controls. */
+  /**
+   * The key to change, refusing the bootstrap root key, which only KEYWARD_ROOT_KEY controls, and
+   * any root key holding a permission the caller lacks: changing a key (rerolling it above all)
+   * hands over its power, so only someone at least as strong may do it.
+   */
   async function changeableKey(call: Call, keyId: string, action: "update_key" | "revoke_key" | "delete_key") {
     const record = await authorizedKey(call, keys, keyId, action);
     if (record.keyId === deps.bootstrapKeyId) {
       throw new ConnectError("the bootstrap root key is managed by KEYWARD_ROOT_KEY", Code.FailedPrecondition);
+    }
+    if (record.keyspaceId === ROOT_KEYSPACE && !mayGrant(principalOf(call), record.permissions)) {
+      throw new ConnectError(
+        "permission denied: a root key cannot change a root key that holds permissions it lacks",
+        Code.PermissionDenied,
+      );
     }
     return record;
   }

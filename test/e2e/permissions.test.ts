@@ -122,3 +122,56 @@ describe("root keys", () => {
     expect((await admin.call(K.getKey, bootstrap)).key?.name).toBe("Bootstrap root key (KEYWARD_ROOT_KEY)");
   });
 });
+
+describe.each(["grpc-js → gRPC port", "connect → HTTP port"] as const)("root keys over %s", (route) => {
+  it("issue 9 item 2: a weaker root key cannot reroll, update, revoke, delete or credit a stronger one", async () => {
+    const strong = await admin.call(K.createKey, {
+      keyspaceId: "root",
+      name: "admin",
+      permissions: ["keyspace.*.*", "keyspace.root.read_key"],
+    });
+    const peer = await admin.call(K.createKey, {
+      keyspaceId: "root",
+      name: "peer",
+      permissions: ["keyspace.root.update_key"],
+    });
+    const weak = await admin.call(K.createKey, {
+      keyspaceId: "root",
+      name: "root key janitor",
+      permissions: [
+        "keyspace.root.read_key",
+        "keyspace.root.update_key",
+        "keyspace.root.revoke_key",
+        "keyspace.root.delete_key",
+      ],
+    });
+    const client = connectRoute(route, keyward, weak.key);
+    const target = { keyId: strong.keyId };
+    for (const [method, request] of [
+      [K.rerollKey, { ...target, gracePeriod: { seconds: 86_400n } }],
+      [K.updateKey, { ...target, updateMask: { paths: ["name"] }, name: "mine now" }],
+      [K.updateKey, { ...target, updateMask: { paths: ["permissions"] }, permissions: [] }],
+      [K.updateCredits, { ...target, operation: { case: "set", value: 0n } }],
+      [K.revokeKey, target],
+      [K.deleteKey, target],
+    ] as const) {
+      expect(await callError(client.call(method as never, request as never)), method.name).toEqual({
+        code: Code.PermissionDenied,
+        message: "permission denied: a root key cannot change a root key that holds permissions it lacks",
+      });
+    }
+    // The stronger key is untouched and still works.
+    const after = (await admin.call(K.getKey, target)).key;
+    expect(after).toMatchObject({
+      name: "admin",
+      revoked: false,
+      permissions: ["keyspace.*.*", "keyspace.root.read_key"],
+    });
+    const strongClient = connectRoute(route, keyward, strong.key);
+    expect((await strongClient.call(K.listKeys, { keyspaceId: "docs", pageSize: 1 })).keys.length).toBe(1);
+    strongClient.close();
+    // A root key holding no more than the caller's may still be changed.
+    expect((await client.call(K.rerollKey, { keyId: peer.keyId })).keyId).toBe(peer.keyId);
+    client.close();
+  });
+});
