@@ -75,7 +75,7 @@ export async function startKeyward({
   // A bad rules file stops start-up before any store is opened or written to.
   const ratelimitRules = config.ratelimitConfigPath ? loadRatelimitConfig(config.ratelimitConfigPath) : undefined;
   const metrics = new Metrics();
-  const stores = await openStores(config, logger, metrics);
+  const stores = await openStores(config, logger, metrics, clock);
   const hasher = createKeyHasher(config.hashSecret);
   const usage = new UsageRecorder(stores.keys, logger, config.usageFlushMs);
   usage.start();

@@ -12,6 +12,14 @@ export interface Config {
   readonly mongodbUri?: string;
   readonly mongodbDatabase: string;
   readonly redisUrl?: string;
+  /**
+   * What values Keyward writes to Redis are signed with (KEYWARD_REDIS_SECRET, and
+   * KEYWARD_REDIS_SECRET_PREVIOUS still accepted during a rotation). Unset outside
+   * production: one is made per process.
+   */
+  readonly redisSecrets?: { readonly current: string; readonly previous?: string };
+  /** A PEM file of the CA that signed Redis's certificate, for rediss:// URLs. */
+  readonly redisCaFile?: string;
   readonly rootKey?: string;
   /** "root_key": VerifyKey needs a root key with verify_key; "none": anyone who reaches the port may verify. */
   readonly verifyAuth: "root_key" | "none";
@@ -56,6 +64,13 @@ const schema = z.object({
   REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\/./.test(value), {
     error: "must start with redis:// or rediss://",
   }),
+  KEYWARD_REDIS_SECRET: optionalText.refine((value) => value === undefined || value.length >= 32, {
+    error: "must be at least 32 characters",
+  }),
+  KEYWARD_REDIS_SECRET_PREVIOUS: optionalText.refine((value) => value === undefined || value.length >= 32, {
+    error: "must be at least 32 characters",
+  }),
+  KEYWARD_REDIS_CA_FILE: optionalText,
   KEYWARD_ROOT_KEY: optionalText.refine((value) => value === undefined || parseKey(value) !== undefined, {
     error: "must be a Keyward key: make one with `npm run root-key`",
   }),
@@ -96,6 +111,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (production && devMode) {
     throw new ConfigError("MONGODB_URI is required when NODE_ENV=production (dev mode keeps keys only in memory)");
   }
+  if (production && settings.REDIS_URL && !settings.KEYWARD_REDIS_SECRET) {
+    throw new ConfigError(
+      "KEYWARD_REDIS_SECRET is required with REDIS_URL when NODE_ENV=production (values in Redis are signed with it)",
+    );
+  }
+  if (settings.KEYWARD_REDIS_SECRET_PREVIOUS && !settings.KEYWARD_REDIS_SECRET) {
+    throw new ConfigError("KEYWARD_REDIS_SECRET_PREVIOUS needs KEYWARD_REDIS_SECRET");
+  }
   return Object.freeze({
     production,
     devMode,
@@ -106,6 +129,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mongodbUri: settings.MONGODB_URI,
     mongodbDatabase: settings.MONGODB_DATABASE,
     redisUrl: settings.REDIS_URL,
+    redisSecrets: settings.KEYWARD_REDIS_SECRET
+      ? { current: settings.KEYWARD_REDIS_SECRET, previous: settings.KEYWARD_REDIS_SECRET_PREVIOUS }
+      : undefined,
+    redisCaFile: settings.KEYWARD_REDIS_CA_FILE,
     rootKey: settings.KEYWARD_ROOT_KEY,
     verifyAuth: settings.KEYWARD_VERIFY_AUTH,
     extAuthzKeyHeaders: Object.freeze(settings.KEYWARD_EXTAUTHZ_KEY_HEADERS.toLowerCase().split(",")),

@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { MongoClient } from "mongodb";
 import { CachingKeyStore } from "./cache/caching-key-store.js";
 import type { Config } from "./config.js";
 import type { Dependency } from "./health/readiness.js";
+import type { Clock } from "./keys/clock.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics/metrics.js";
 import { withFallback } from "./ratelimit/fallback-rate-limiter.js";
@@ -21,6 +23,8 @@ import { openRedis, whenReady } from "./store/redis/redis-connection.js";
 import { RedisInvalidationBus } from "./store/redis/redis-invalidation-bus.js";
 import { RedisKeyCache } from "./store/redis/redis-key-cache.js";
 import { RedisRateLimiter } from "./store/redis/redis-rate-limiter.js";
+import { createRejectionReporter } from "./store/redis/rejected-values.js";
+import { createValueSigner, type SigningSecrets } from "./store/redis/value-signer.js";
 
 /** The adapters chosen by the configuration, and what readiness checks ask. */
 export interface Stores {
@@ -43,27 +47,30 @@ const REDIS_START_WAIT_MS = 2_000;
 const LOCAL_ABSENT_TTL_MS = 10_000;
 
 /** MongoDB when MONGODB_URI is set, memory otherwise; Redis (cache, invalidations, rate limits) when REDIS_URL is set. */
-export async function openStores(config: Config, logger: Logger, metrics: Metrics): Promise<Stores> {
+export async function openStores(config: Config, logger: Logger, metrics: Metrics, clock: Clock): Promise<Stores> {
   const records = config.mongodbUri ? await openMongo(config.mongodbUri, config.mongodbDatabase) : openMemory();
   const local = { ...config.cache, absentTtlMs: LOCAL_ABSENT_TTL_MS };
   if (!config.redisUrl) {
     return {
       ...records,
-      keys: new CachingKeyStore(records.keys, { settings: local, metrics }),
+      keys: new CachingKeyStore(records.keys, { settings: local, metrics, clock }),
       limiter: new MemoryRateLimiter(),
     };
   }
-  const redis = openRedis(config.redisUrl, logger);
-  const bus = RedisInvalidationBus.open(redis, logger);
+  const redis = openRedis({ url: config.redisUrl, caFile: config.redisCaFile }, logger);
+  const signer = createValueSigner(redisSecrets(config, logger));
+  const rejected = createRejectionReporter(logger, (kind) => metrics.redisRejected(kind), clock);
+  const bus = RedisInvalidationBus.open(redis, logger, signer, rejected);
   // Give Redis a moment, so that a normal start begins with the shared cache and invalidations in
   // place; past it, Keyward starts without them and takes them up when Redis answers.
   if (await whenReady(redis, REDIS_START_WAIT_MS)) await bus.whenSubscribed(REDIS_START_WAIT_MS);
   else logger.warn({ waitedMs: REDIS_START_WAIT_MS }, "starting without Redis; it is retried in the background");
   const keys = new CachingKeyStore(records.keys, {
     settings: local,
-    shared: new RedisKeyCache(redis, { ...SHARED_CACHE_TTLS, recordMs: config.cache.ttlMs }),
+    shared: new RedisKeyCache(redis, { ...SHARED_CACHE_TTLS, recordMs: config.cache.ttlMs }, signer, rejected),
     bus,
     metrics,
+    clock,
   });
   return {
     ...records,
@@ -75,6 +82,19 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
       await Promise.allSettled([records.close(), bus.close(), redis.close().catch(() => {})]);
     },
   };
+}
+
+/**
+ * The secrets Redis values are signed with. Outside production they may be
+ * unset: then this process makes its own, and no other replica can read what
+ * it writes or hear its changes (config refuses that in production).
+ */
+function redisSecrets(config: Config, logger: Logger): SigningSecrets {
+  if (config.redisSecrets) return config.redisSecrets;
+  logger.warn(
+    "KEYWARD_REDIS_SECRET is not set: Redis values are signed with a secret made for this process alone, so replicas cannot share cached keys or hear each other's changes",
+  );
+  return { current: randomBytes(32).toString("base64url") };
 }
 
 type RecordStores = Pick<Stores, "keyspaces" | "audit" | "dependencies" | "close"> & { readonly keys: KeyStore };

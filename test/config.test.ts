@@ -25,6 +25,8 @@ describe("loadConfig", () => {
     ["REDIS_URL", "http://cache"],
     ["KEYWARD_ROOT_KEY", "short"],
     ["KEYWARD_HASH_SECRET", "too-short"],
+    ["KEYWARD_REDIS_SECRET", "too-short"],
+    ["KEYWARD_REDIS_SECRET_PREVIOUS", "too-short"],
     ["KEYWARD_LOG_LEVEL", "loud"],
   ])("names %s when its value is bad, without echoing the value", (variable, value) => {
     let error: unknown;
@@ -36,5 +38,13 @@ describe("loadConfig", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain(variable);
     expect((error as Error).message).not.toContain(value);
+  });
+
+  it("issue 9 item 1: requires a Redis signing secret with REDIS_URL in production", () => {
+    const production = { NODE_ENV: "production", MONGODB_URI: "mongodb://db", REDIS_URL: "redis://cache:6379" };
+    expect(() => loadConfig(production)).toThrow(/KEYWARD_REDIS_SECRET is required with REDIS_URL/);
+    const secret = "s".repeat(32);
+    expect(loadConfig({ ...production, KEYWARD_REDIS_SECRET: secret }).redisSecrets).toEqual({ current: secret });
+    expect(() => loadConfig({ KEYWARD_REDIS_SECRET_PREVIOUS: secret })).toThrow(/needs KEYWARD_REDIS_SECRET/);
   });
 });

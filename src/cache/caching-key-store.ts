@@ -1,7 +1,8 @@
 import { LRUCache } from "lru-cache";
+import { type Clock, systemClock } from "../keys/clock.js";
 import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { InvalidationBus, SharedKeyCache } from "../store/key-cache.js";
+import type { Invalidation, InvalidationBus, SharedKeyCache } from "../store/key-cache.js";
 import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../store/key-store.js";
 
 /** How long this process trusts what it cached. */
@@ -22,6 +23,22 @@ type Found = { readonly record: KeyRecord | undefined; readonly readAt: number }
 
 /** How often a change that could not reach Redis is sent again. */
 const RETRY_MS = 1_000;
+/**
+ * How far a change message's send time may be from this replica's clock for
+ * the key state it carries to be used (clocks of replicas differ a little; a
+ * replayed message is older). Outside it, the message only drops copies.
+ */
+const MESSAGE_FRESH_MS = 5_000;
+
+/** The last change this replica heard of for a hash. */
+interface HeardChange {
+  /** The generation it bumped: lookups begun before it were overtaken. */
+  readonly generation: number;
+  /** The newest send time of any message about the hash: older messages cannot overrule it. */
+  readonly sentAt: number;
+  /** When this replica heard it (its clock): a shared copy read from the store before then is stale. */
+  readonly heardAt: number;
+}
 
 /**
  * The key store behind the verification cache: `findByHash` asks this
@@ -30,13 +47,19 @@ const RETRY_MS = 1_000;
  * through this store invalidates the hashes it touched everywhere. A lookup
  * that an invalidation overtook is asked again and not cached, so stale data
  * cannot land. Management reads (get, list) always go to the store.
+ *
+ * Redis is not trusted (its values and messages are authenticated, see
+ * RedisKeyCache), and even an authenticated value may be replayed: so a shared
+ * copy read from the store before this replica last heard its key change is
+ * refused, and a change message older than the newest one heard for its key
+ * only drops copies, never supplies the key's state.
  */
 export class CachingKeyStore implements KeyStore {
   /** Absent when configured with no entries: every lookup then starts at the shared cache. */
   private readonly local?: LRUCache<string, Entry>;
   /** Bumped by every change this store hears of; a lookup remembers it to notice being overtaken. */
   private generation = 0;
-  private readonly invalidatedIn = new LRUCache<string, number>({ max: 100_000 });
+  private readonly heard: LRUCache<string, HeardChange>;
   /** Hashes whose change has not reached Redis yet (tombstones and broadcast), sent again until it has. */
   private readonly unpropagated = new Set<string>();
   private retryTimer?: NodeJS.Timeout;
@@ -46,6 +69,7 @@ export class CachingKeyStore implements KeyStore {
   private readonly shared?: SharedKeyCache;
   private readonly bus?: InvalidationBus;
   private readonly metrics?: Pick<Metrics, "cacheLookup">;
+  private readonly clock: Clock;
 
   constructor(
     private readonly inner: KeyStore,
@@ -56,13 +80,18 @@ export class CachingKeyStore implements KeyStore {
       /** How changes reach other replicas; without one, entries live only the degraded TTL. */
       readonly bus?: InvalidationBus;
       readonly metrics?: Pick<Metrics, "cacheLookup">;
+      readonly clock?: Clock;
     },
   ) {
     ({ settings: this.settings, shared: this.shared, bus: this.bus, metrics: this.metrics } = options);
     const { settings, bus } = options;
-    if (settings.maxEntries > 0) this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs });
+    this.clock = options.clock ?? systemClock;
+    const perf = { now: this.clock };
+    if (settings.maxEntries > 0) this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs, perf });
+    // A change heard longer ago than the TTL cannot matter: every copy read before it is too old anyway.
+    this.heard = new LRUCache({ max: 100_000, ttl: Math.max(settings.ttlMs, 1), perf });
     bus?.subscribe(
-      (invalidation) => this.apply(invalidation.hashes, invalidation.record),
+      (invalidation) => this.apply(invalidation),
       () => {
         this.generation += 1;
         this.local?.clear();
@@ -87,7 +116,7 @@ export class CachingKeyStore implements KeyStore {
     }
     const started = this.generation;
     const { record, readAt } = await this.lookup(hash);
-    if ((this.invalidatedIn.get(hash) ?? -1) > started) {
+    if ((this.heard.get(hash)?.generation ?? -1) > started) {
       // Changed while we looked: the answer may predate the change. Ask the store itself, and keep nothing.
       return this.inner.findByHash(hash);
     }
@@ -154,8 +183,9 @@ export class CachingKeyStore implements KeyStore {
    */
   private async changed(before: KeyRecord, after: KeyRecord | undefined): Promise<void> {
     const hashes = [...new Set([...secretHashes(before), ...(after ? secretHashes(after) : [])])];
-    this.apply(hashes, after);
-    if (await this.propagate(hashes, after)) return;
+    const invalidation = { hashes, record: after, sentAt: this.clock() };
+    this.apply(invalidation);
+    if (await this.propagate(invalidation)) return;
     for (const hash of hashes) this.unpropagated.add(hash);
     this.scheduleRetry();
   }
@@ -164,9 +194,9 @@ export class CachingKeyStore implements KeyStore {
    * Tombstones in the shared cache, so that replicas cannot read the old copy
    * there, then the broadcast. True when both reached Redis.
    */
-  private async propagate(hashes: readonly string[], record: KeyRecord | undefined): Promise<boolean> {
-    const written = this.shared ? await this.shared.invalidate(hashes) : true;
-    const published = this.bus ? await this.bus.publish({ hashes, record }) : true;
+  private async propagate(invalidation: Invalidation): Promise<boolean> {
+    const written = this.shared ? await this.shared.invalidate(invalidation.hashes) : true;
+    const published = this.bus ? await this.bus.publish(invalidation) : true;
     return written && published;
   }
 
@@ -179,7 +209,7 @@ export class CachingKeyStore implements KeyStore {
   private retryUnpropagated(): Promise<void> {
     this.retrying ??= (async () => {
       const hashes = [...this.unpropagated];
-      if (await this.propagate(hashes, undefined)) {
+      if (await this.propagate({ hashes, sentAt: this.clock() })) {
         for (const hash of hashes) this.unpropagated.delete(hash);
       }
       this.retrying = undefined;
@@ -198,16 +228,25 @@ export class CachingKeyStore implements KeyStore {
 
   /**
    * Drops what this process holds for the hashes and cancels lookups in flight,
-   * then keeps the new state of the key, if any. Kept only briefly: messages
+   * then keeps the new state of the key, if any, when the message is fresh and
+   * no newer one about these hashes has been heard. Kept only briefly: messages
    * from different replicas can arrive out of order, and the store settles it.
    */
-  private apply(hashes: readonly string[], record: KeyRecord | undefined): void {
+  private apply({ hashes, record, sentAt }: Invalidation): void {
+    const now = this.clock();
     this.generation += 1;
+    let newest = Math.abs(now - sentAt) <= MESSAGE_FRESH_MS;
     for (const hash of hashes) {
       this.local?.delete(hash);
-      this.invalidatedIn.set(hash, this.generation);
+      const last = this.heard.get(hash);
+      if (last && last.sentAt > sentAt) newest = false;
+      this.heard.set(hash, {
+        generation: this.generation,
+        sentAt: Math.max(sentAt, last?.sentAt ?? sentAt),
+        heardAt: now,
+      });
     }
-    if (!record || this.settings.degradedTtlMs <= 0) return;
+    if (!record || !newest || this.settings.degradedTtlMs <= 0) return;
     for (const hash of secretHashes(record)) {
       if (hashes.includes(hash)) this.local?.set(hash, { record }, { ttl: this.settings.degradedTtlMs });
     }
@@ -217,9 +256,11 @@ export class CachingKeyStore implements KeyStore {
   private async lookup(hash: string): Promise<Found> {
     if (this.unpropagated.size > 0) await this.retryUnpropagated();
     const shared = this.shared ? await this.shared.get(hash) : { kind: "unknown" as const };
-    const now = Date.now();
-    // A copy older than the TTL may have outlived a change whose invalidation was lost: ask the store.
-    const stale = shared.kind === "hit" && now - shared.readAt >= this.settings.ttlMs;
+    const now = this.clock();
+    // A copy older than the TTL may have outlived a change whose invalidation was lost, and one read
+    // before the key's last change heard here is outdated or replayed: ask the store.
+    const heardAt = this.heard.get(hash)?.heardAt ?? Number.NEGATIVE_INFINITY;
+    const stale = shared.kind === "hit" && (now - shared.readAt >= this.settings.ttlMs || shared.readAt < heardAt);
     if (shared.kind !== "unknown" && !stale) {
       this.metrics?.cacheLookup("shared");
       return shared.kind === "hit" ? shared : { record: undefined, readAt: now };
@@ -238,7 +279,7 @@ export class CachingKeyStore implements KeyStore {
    */
   private ttlFor(record: KeyRecord | undefined, readAt: number): number {
     if (!record) return this.bus?.connected ? this.settings.absentTtlMs : this.settings.degradedTtlMs;
-    const left = readAt + this.settings.ttlMs - Date.now();
+    const left = readAt + this.settings.ttlMs - this.clock();
     return Math.min(left, this.bus?.connected ? this.settings.ttlMs : this.settings.degradedTtlMs);
   }
 }

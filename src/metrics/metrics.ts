@@ -37,6 +37,12 @@ export class Metrics {
     labelNames: ["source", "decision"],
     registers: [this.registry],
   });
+  private readonly redisRejections = new Counter({
+    name: "keyward_redis_rejected_values_total",
+    help: "Values read back from Redis that failed authentication and were ignored, by kind (cache, message).",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
   private readonly dependencyUp = new Gauge({
     name: "keyward_dependency_up",
     help: "1 when the dependency answered its last health check, 0 when it did not.",
@@ -70,6 +76,10 @@ export class Metrics {
 
   ratelimit(source: "verify" | "envoy", decision: RatelimitDecision): void {
     this.child(`ratelimit|${source}|${decision}`, () => this.ratelimitDecisions.labels(source, decision)).inc();
+  }
+
+  redisRejected(kind: "cache" | "message"): void {
+    this.child(`redis-rejected|${kind}`, () => this.redisRejections.labels(kind)).inc();
   }
 
   dependency(name: string, up: boolean, seconds: number): void {

@@ -21,10 +21,15 @@ export interface SharedKeyCache {
   invalidate(hashes: readonly string[]): Promise<boolean>;
 }
 
-/** A change that cached copies must follow: a key's secret hashes, with the key as it now is (absent: ask the store). */
+/**
+ * A change that cached copies must follow: a key's secret hashes, with the key
+ * as it now is (absent: ask the store), and when the change was sent (ms since
+ * the epoch, the sender's clock), so that an older message cannot overrule a newer one.
+ */
 export interface Invalidation {
   readonly hashes: readonly string[];
   readonly record?: KeyRecord;
+  readonly sentAt: number;
 }
 
 /** Tells every replica what changed (Redis pub/sub). */
@@ -32,7 +37,7 @@ export interface InvalidationBus {
   /** False when the message could not be sent. */
   publish(invalidation: Invalidation): Promise<boolean>;
   /**
-   * `onMessage` gets every invalidation, from this replica too. `onGap` is
+   * `onMessage` gets every authenticated invalidation, from this replica too. `onGap` is
    * called whenever messages may have been missed (the subscription dropped or
    * came back): everything cached must go.
    */

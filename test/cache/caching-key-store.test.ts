@@ -7,6 +7,7 @@ import { MemoryKeyStore } from "../../src/store/memory/memory-key-store.js";
 import { connectRedis, type RedisClient } from "../../src/store/redis/redis-connection.js";
 import { RedisInvalidationBus } from "../../src/store/redis/redis-invalidation-bus.js";
 import { RedisKeyCache } from "../../src/store/redis/redis-key-cache.js";
+import { createValueSigner } from "../../src/store/redis/value-signer.js";
 import { keyStoreContract } from "../store/key-store-contract.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
 import { sampleRecord } from "../support/records.js";
@@ -17,6 +18,8 @@ import { waitFor } from "../support/wait-for.js";
 const silent = createLogger("silent");
 const settings: LocalCacheSettings = { maxEntries: 1_000, ttlMs: 60_000, degradedTtlMs: 300, absentTtlMs: 60_000 };
 const ttls = { absentMs: 60_000, tombstoneMs: 10_000 };
+const signer = createValueSigner({ current: "a secret every test replica shares, 32+ chars" });
+const ignoreRejections = () => {};
 const clients: RedisClient[] = [];
 const buses: RedisInvalidationBus[] = [];
 afterAll(async () => {
@@ -27,12 +30,12 @@ afterAll(async () => {
 /** A replica's caching store over `inner`, sharing Redis at `url` (cache and invalidations). */
 async function replica(inner: KeyStore, url = sharedRedisUrl, local = settings) {
   const redis = await connectRedis(url, silent);
-  const bus = RedisInvalidationBus.open(redis, silent);
+  const bus = RedisInvalidationBus.open(redis, silent, signer, ignoreRejections);
   await waitFor(() => bus.connected);
   clients.push(redis);
   buses.push(bus);
   // As in production, Redis keeps records as long as replicas do.
-  const shared = new RedisKeyCache(redis, { ...ttls, recordMs: local.ttlMs });
+  const shared = new RedisKeyCache(redis, { ...ttls, recordMs: local.ttlMs }, signer, ignoreRejections);
   return new CachingKeyStore(inner, { settings: local, shared, bus });
 }
 

@@ -8,6 +8,7 @@ import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { generateRootKey } from "../../src/bootstrap.js";
 import { connectRoute, type RouteClient } from "../support/clients.js";
+import { TEST_REDIS_SECRET } from "../support/keyward.js";
 import { startTestMongo, type TestMongo } from "../support/mongo.js";
 import { type KeywardProcess, startKeywardProcess } from "../support/process.js";
 import { type PrivateRedis, startPrivateRedis } from "../support/redis.js";
@@ -38,6 +39,7 @@ beforeAll(async () => {
     MONGODB_URI: mongo.uri,
     MONGODB_DATABASE: mongo.database,
     REDIS_URL: redis.url,
+    KEYWARD_REDIS_SECRET: TEST_REDIS_SECRET,
     KEYWARD_ROOT_KEY: rootKey,
   };
   replicas = await Promise.all([

@@ -4,6 +4,9 @@ import { loadConfig } from "../../src/config.js";
 import type { Clock } from "../../src/keys/clock.js";
 import { createLogger } from "../../src/logger.js";
 
+/** What every test Keyward signs its Redis values with, as replicas of one deployment would. */
+export const TEST_REDIS_SECRET = "the test deployment's redis secret, 32+ characters";
+
 /** A Keyward started in this process on free ports, with its log lines kept for inspection. */
 export interface TestKeyward extends Keyward {
   /** Every log line written so far (JSON). */
@@ -29,6 +32,8 @@ export async function startTestKeyward(
     KEYWARD_AUTH_FAILURES_PER_MINUTE: "1000000",
     // Clients that leave a connection open (as after a refused oversized request) hold a stop up to 2 s.
     KEYWARD_SHUTDOWN_TIMEOUT_MS: "3000",
+    // Replicas of one deployment share it; tests that start several with REDIS_URL rely on that.
+    KEYWARD_REDIS_SECRET: TEST_REDIS_SECRET,
     ...env,
   });
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(line) });

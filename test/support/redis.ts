@@ -14,11 +14,16 @@ export interface PrivateRedis {
 /** The shared Redis on 127.0.0.1:6379, or REDIS_URL when set. */
 export const sharedRedisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * Starts one; `args` adds redis-server options, and a function of the port
+ * replaces the plain `--port` (for a TLS port, say).
+ */
+export async function startPrivateRedis(args: string[] | ((port: number) => string[]) = []): Promise<PrivateRedis> {
   const port = await freePort();
+  const portArgs = typeof args === "function" ? args(port) : ["--port", String(port), ...args];
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    child = spawn("redis-server", [...portArgs, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
       stdio: "ignore",
     });
     await waitForPort(port);

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createClient } from "redis";
 import type { Logger } from "../../logger.js";
 
@@ -5,20 +6,29 @@ const MAX_RECONNECT_DELAY_MS = 2_000;
 /** Redis answers in well under a millisecond; a command taking longer than this counts as a failure. */
 const COMMAND_TIMEOUT_MS = 250;
 
+/** How to reach Redis: a URL (`redis://` or `rediss://` for TLS, with `user:password@` for ACLs). */
+export interface RedisOptions {
+  readonly url: string;
+  /** A PEM file of the CA that signed the server's certificate (rediss:// only); the system's CAs otherwise. */
+  readonly caFile?: string;
+}
+
 /**
  * A client that keeps reconnecting in the background when the connection
  * drops. Commands fail at once while it is down (no offline queue), so callers
- * notice instead of piling up.
+ * notice instead of piling up. ACL user and password come from the URL.
  */
-function createRedisClient(url: string) {
+function createRedisClient({ url, caFile }: RedisOptions) {
+  const socket = {
+    connectTimeout: 2_000,
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+  };
+  const tls = url.startsWith("rediss:") ? { tls: true as const, ca: caFile && readFileSync(caFile) } : {};
   return createClient({
     url,
     disableOfflineQueue: true,
     commandOptions: { timeout: COMMAND_TIMEOUT_MS },
-    socket: {
-      connectTimeout: 2_000,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
-    },
+    socket: { ...socket, ...tls },
   });
 }
 
@@ -30,8 +40,8 @@ export type RedisClient = ReturnType<typeof createRedisClient>;
  * starts and verifies keys without rate limits while Redis is away (readiness
  * says so). Logs one line per outage rather than one per reconnect attempt.
  */
-export function openRedis(url: string, logger: Logger): RedisClient {
-  const client = createRedisClient(url);
+export function openRedis(options: RedisOptions, logger: Logger): RedisClient {
+  const client = createRedisClient(options);
   let down = false;
   client.on("error", (error: Error) => {
     if (!down) logger.warn({ err: error }, "redis connection failed; retrying");
@@ -61,7 +71,7 @@ export async function whenReady(client: RedisClient, timeoutMs: number): Promise
 
 /** Opens a client and waits until it is connected (for tests that need Redis before going on). */
 export async function connectRedis(url: string, logger: Logger): Promise<RedisClient> {
-  const client = openRedis(url, logger);
+  const client = openRedis({ url }, logger);
   while (!(await whenReady(client, 60_000))) {}
   return client;
 }

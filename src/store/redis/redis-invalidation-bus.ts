@@ -2,6 +2,8 @@ import type { Logger } from "../../logger.js";
 import type { Invalidation, InvalidationBus } from "../key-cache.js";
 import { decodeRecord, encodeRecord } from "./key-record-codec.js";
 import type { RedisClient } from "./redis-connection.js";
+import type { RejectionReporter } from "./rejected-values.js";
+import type { ValueSigner } from "./value-signer.js";
 
 const CHANNEL = "keyward:invalidate";
 
@@ -10,6 +12,8 @@ const CHANNEL = "keyward:invalidate";
  * subscribed connection can do nothing else). It subscribes as soon as that
  * connection is up, however late; node-redis renews the subscription after a
  * reconnect, but whatever was published meanwhile is lost, hence the gaps.
+ * Messages are signed for the channel: one that fails is dropped (and
+ * reported), so whoever can publish on Redis cannot tell replicas a key's state.
  */
 export class RedisInvalidationBus implements InvalidationBus {
   private readonly listeners: { onMessage(invalidation: Invalidation): void; onGap(): void }[] = [];
@@ -21,6 +25,8 @@ export class RedisInvalidationBus implements InvalidationBus {
     private readonly publisher: RedisClient,
     private readonly subscriber: RedisClient,
     private readonly logger: Logger,
+    private readonly signer: ValueSigner,
+    private readonly rejected: RejectionReporter,
   ) {
     subscriber.on("error", () => this.gap()); // the main connection already logs outages
     subscriber.on("end", () => this.gap());
@@ -30,8 +36,13 @@ export class RedisInvalidationBus implements InvalidationBus {
     });
   }
 
-  static open(client: RedisClient, logger: Logger): RedisInvalidationBus {
-    const bus = new RedisInvalidationBus(client, client.duplicate(), logger);
+  static open(
+    client: RedisClient,
+    logger: Logger,
+    signer: ValueSigner,
+    rejected: RejectionReporter,
+  ): RedisInvalidationBus {
+    const bus = new RedisInvalidationBus(client, client.duplicate(), logger, signer, rejected);
     bus.subscriber.connect().catch(() => {}); // retried in the background, like the main connection
     return bus;
   }
@@ -47,7 +58,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   async publish(invalidation: Invalidation): Promise<boolean> {
-    return this.publisher.publish(CHANNEL, encodeInvalidation(invalidation)).then(
+    return this.publisher.publish(CHANNEL, this.signer.sign(CHANNEL, encodeInvalidation(invalidation))).then(
       () => {
         if (this.failing) this.logger.info("cache invalidations are published again");
         this.failing = false;
@@ -75,7 +86,9 @@ export class RedisInvalidationBus implements InvalidationBus {
     if (this.subscribed) return;
     this.subscriber
       .subscribe(CHANNEL, (message) => {
-        const invalidation = decodeInvalidation(message);
+        const payload = this.signer.open(CHANNEL, message);
+        const invalidation = payload === undefined ? undefined : decodeInvalidation(payload);
+        if (!invalidation) return this.rejected("message");
         for (const listener of this.listeners) listener.onMessage(invalidation);
       })
       .then(
@@ -91,11 +104,19 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 }
 
-function encodeInvalidation({ hashes, record }: Invalidation): string {
-  return JSON.stringify({ hashes, record: record && encodeRecord(record) });
+function encodeInvalidation({ hashes, record, sentAt }: Invalidation): string {
+  return JSON.stringify({ hashes, record: record && encodeRecord(record), sentAt });
 }
 
-function decodeInvalidation(message: string): Invalidation {
-  const parsed = JSON.parse(message) as { hashes: string[]; record?: string };
-  return { hashes: parsed.hashes, record: parsed.record ? decodeRecord(parsed.record) : undefined };
+/** The message, or undefined when it does not read as one (signed by us, so only a bug or another version). */
+function decodeInvalidation(payload: string): Invalidation | undefined {
+  try {
+    const parsed = JSON.parse(payload) as { hashes?: unknown; record?: unknown; sentAt?: unknown };
+    const { hashes, record, sentAt } = parsed;
+    if (!Array.isArray(hashes) || !hashes.every((hash) => typeof hash === "string")) return undefined;
+    if (typeof sentAt !== "number" || (record !== undefined && typeof record !== "string")) return undefined;
+    return { hashes, sentAt, record: record ? decodeRecord(record) : undefined };
+  } catch {
+    return undefined;
+  }
 }

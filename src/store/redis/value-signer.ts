@@ -1,0 +1,48 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/**
+ * Authenticates what Keyward writes to Redis, because Redis is shared
+ * infrastructure and not an authority: whoever can reach it must not be able
+ * to make Keyward believe a key exists, is stronger, or is not revoked. Each
+ * value carries an HMAC under a server secret, bound to the name it lives
+ * under (a Redis key, or the pub/sub channel) and to a format version, so a
+ * value can neither be forged nor moved to another name.
+ */
+export interface ValueSigner {
+  /** The payload as stored: `kw1.<mac>.<payload>`. */
+  sign(name: string, payload: string): string;
+  /** The payload, when `stored` was signed for `name` under an accepted secret; undefined otherwise. */
+  open(name: string, stored: string): string | undefined;
+}
+
+/** The secrets values are signed with: `current` signs and verifies; `previous` only verifies (rotation). */
+export interface SigningSecrets {
+  readonly current: string;
+  readonly previous?: string;
+}
+
+const VERSION = "kw1";
+/** 128 bits of HMAC-SHA-256 (RFC 2104 allows truncation to half): 22 base64url characters. */
+const MAC_BYTES = 16;
+const MAC_LENGTH = 22;
+const HEADER_LENGTH = VERSION.length + 1 + MAC_LENGTH + 1;
+
+export function createValueSigner(secrets: SigningSecrets): ValueSigner {
+  const accepted = [secrets.current, ...(secrets.previous ? [secrets.previous] : [])];
+  const mac = (secret: string, name: string, payload: string) =>
+    createHmac("sha256", secret).update(`${VERSION}\n${name}\n${payload}`).digest().subarray(0, MAC_BYTES);
+  return {
+    sign(name, payload) {
+      return `${VERSION}.${mac(secrets.current, name, payload).toString("base64url")}.${payload}`;
+    },
+    open(name, stored) {
+      if (stored.length < HEADER_LENGTH || !stored.startsWith(`${VERSION}.`) || stored[HEADER_LENGTH - 1] !== ".") {
+        return undefined;
+      }
+      const presented = Buffer.from(stored.slice(VERSION.length + 1, HEADER_LENGTH - 1), "base64url");
+      if (presented.length !== MAC_BYTES) return undefined;
+      const payload = stored.slice(HEADER_LENGTH);
+      return accepted.some((secret) => timingSafeEqual(mac(secret, name, payload), presented)) ? payload : undefined;
+    },
+  };
+}
