@@ -65,6 +65,8 @@ async function startServer(rootKey: string, env: Record<string, string>): Promis
       KEYWARD_GRPC_PORT: String(grpcPort),
       KEYWARD_HTTP_PORT: String(httpPort),
       REDIS_URL,
+      // As in production: every value in Redis signed, under one secret for the deployment.
+      KEYWARD_REDIS_SECRET: "the benchmark deployment's redis secret, 32+ chars",
       KEYWARD_LOG_LEVEL: "info",
       ...env,
     },
@@ -186,7 +188,11 @@ async function main(): Promise<void> {
     ratelimitRules,
     "domain: bench\ndescriptors:\n  - key: remote_address\n    rate_limit: {unit: second, requests_per_unit: 1000000000}\n",
   );
-  const sidecar = await startServer(rootKey, { KEYWARD_VERIFY_AUTH: "none", KEYWARD_RATELIMIT_CONFIG: ratelimitRules });
+  const sidecar = await startServer(rootKey, {
+    KEYWARD_VERIFY_AUTH: "none",
+    KEYWARD_VERIFY_KEYSPACES: "default",
+    KEYWARD_RATELIMIT_CONFIG: ratelimitRules,
+  });
   try {
     const keys = {
       plain: await createKey(server, rootKey, { name: "bench" }),

@@ -28,11 +28,15 @@ import { createKeyspaceService } from "./rpc/keyspace-service.js";
 import { createObservation } from "./rpc/observation.js";
 import { createRootKeyAuthenticator } from "./rpc/root-key-authenticator.js";
 import { createValidation } from "./rpc/validation.js";
+import { createVerifyKey } from "./rpc/verify-key.js";
 import { openStores } from "./stores.js";
 import { listenGrpc } from "./transport/grpc-listener.js";
 import { httpRoutes } from "./transport/http-routes.js";
 import { listenHttp } from "./transport/http-server.js";
 import { UsageRecorder } from "./usage/usage-recorder.js";
+import { createFailureThrottle } from "./verification/failure-throttle.js";
+import { createVerification } from "./verification/verification.js";
+import { createVerifierScopes } from "./verification/verifier-scope.js";
 
 /** A running Keyward. */
 export interface Keyward {
@@ -107,17 +111,29 @@ export async function startKeyward({
     }),
     createValidation(),
   ];
+  const verify = createVerification({
+    keys: stores.keys,
+    keyspaceRoles: createKeyspaceRoles(stores.keyspaces),
+    hasher,
+    clock,
+    limiter: stores.limiter,
+    recordUsage: (keyId, outcome, now) => usage.record(keyId, outcome, now),
+    observe: (status) => metrics.verification(status),
+    observeRatelimit: (limited) => metrics.ratelimit("verify", limited ? "limited" : "allowed"),
+  });
+  const scopeOf = createVerifierScopes({
+    unauthenticatedKeyspaces: config.verifyKeyspaces,
+    rootKeys: config.verifyRootKeys,
+  });
+  const failures = createFailureThrottle(config.verifyFailuresPerMinute, clock);
   const keyService = createKeyService({
     keys: stores.keys,
     keyspaces: stores.keyspaces,
-    keyspaceRoles: createKeyspaceRoles(stores.keyspaces),
     hasher,
     clock,
     newKeyId: createKeyIdFactory(clock),
     bootstrapKeyId: BOOTSTRAP_KEY_ID,
-    limiter: stores.limiter,
-    usage,
-    metrics,
+    verifyKey: createVerifyKey({ verify, scopeOf, failures }),
   });
   const services = [
     bindService(KeyService, keyService, middleware),
@@ -136,7 +152,7 @@ export async function startKeyward({
   const envoyServices = [
     bindService(
       Authorization,
-      createExtAuthzService({ verifyKey: keyService.verifyKey, keyHeaders: config.extAuthzKeyHeaders, clock }),
+      createExtAuthzService({ verify, scopeOf, failures, keyHeaders: config.extAuthzKeyHeaders, clock }),
       middleware,
     ),
     bindService(
@@ -145,6 +161,8 @@ export async function startKeyward({
         config: ratelimitRules,
         limiter: stores.limiter,
         keys: stores.keys,
+        scopeOf,
+        maxCountersPerRule: config.ratelimitMaxCountersPerRule,
         clock,
         logger,
         metrics,

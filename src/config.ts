@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROOT_KEYSPACE } from "./auth/permissions.js";
 import { parseKey } from "./keys/key-material.js";
 
 /** Keyward's settings, read once from the environment at start-up. */
@@ -23,6 +24,14 @@ export interface Config {
   readonly rootKey?: string;
   /** "root_key": VerifyKey needs a root key with verify_key; "none": anyone who reaches the port may verify. */
   readonly verifyAuth: "root_key" | "none";
+  /** With verifyAuth "none": the keyspaces whose keys callers without a root key may verify. */
+  readonly verifyKeyspaces: readonly string[];
+  /** Whether root keys verify through VerifyKey and Check at all (never, unless opted in). */
+  readonly verifyRootKeys: boolean;
+  /** Verifications finding no key that one address may make per minute without a root key (and per client in Check). */
+  readonly verifyFailuresPerMinute: number;
+  /** How many counters one rate-limit rule may create per window (values it leaves open each make one). */
+  readonly ratelimitMaxCountersPerRule: number;
   /** Headers Envoy's ext_authz check takes the key from, in order (lower case). */
   readonly extAuthzKeyHeaders: readonly string[];
   /** The rules file for Envoy's rate-limit service, if any. */
@@ -75,6 +84,13 @@ const schema = z.object({
     error: "must be a Keyward key: make one with `npm run root-key`",
   }),
   KEYWARD_VERIFY_AUTH: z.enum(["root_key", "none"]).default("root_key"),
+  KEYWARD_VERIFY_KEYSPACES: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}(,[a-z0-9][a-z0-9_-]{0,63})*$/, "must be keyspace ids separated by commas")
+    .optional(),
+  KEYWARD_VERIFY_ROOT_KEYS: z.enum(["true", "false"]).default("false"),
+  KEYWARD_VERIFY_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000_000).default(6_000),
+  KEYWARD_RATELIMIT_MAX_COUNTERS_PER_RULE: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   KEYWARD_EXTAUTHZ_KEY_HEADERS: z
     .string()
     .regex(/^[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*$/, "must be header names separated by commas")
@@ -92,6 +108,11 @@ const schema = z.object({
   KEYWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   KEYWARD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
 });
+
+/** Every environment variable Keyward reads. */
+export const SETTING_NAMES: readonly string[] = Object.freeze(
+  Object.keys(schema.shape).filter((name) => name !== "NODE_ENV"),
+);
 
 /** A bad setting, named so that the operator can fix it; values are never echoed (they may be secrets). */
 export class ConfigError extends Error {
@@ -116,6 +137,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "KEYWARD_REDIS_SECRET is required with REDIS_URL when NODE_ENV=production (values in Redis are signed with it)",
     );
   }
+  const verifyKeyspaces = settings.KEYWARD_VERIFY_KEYSPACES?.split(",") ?? [];
+  const verifyRootKeys = settings.KEYWARD_VERIFY_ROOT_KEYS === "true";
+  if (settings.KEYWARD_VERIFY_AUTH === "none" && verifyKeyspaces.length === 0) {
+    throw new ConfigError(
+      "KEYWARD_VERIFY_KEYSPACES is required with KEYWARD_VERIFY_AUTH=none: name the keyspaces callers without a root key may verify in",
+    );
+  }
+  if (verifyKeyspaces.includes(ROOT_KEYSPACE) && !verifyRootKeys) {
+    throw new ConfigError(
+      "KEYWARD_VERIFY_KEYSPACES names root: root keys verify only with KEYWARD_VERIFY_ROOT_KEYS=true",
+    );
+  }
   if (settings.KEYWARD_REDIS_SECRET_PREVIOUS && !settings.KEYWARD_REDIS_SECRET) {
     throw new ConfigError("KEYWARD_REDIS_SECRET_PREVIOUS needs KEYWARD_REDIS_SECRET");
   }
@@ -135,6 +168,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisCaFile: settings.KEYWARD_REDIS_CA_FILE,
     rootKey: settings.KEYWARD_ROOT_KEY,
     verifyAuth: settings.KEYWARD_VERIFY_AUTH,
+    verifyKeyspaces: Object.freeze(verifyKeyspaces),
+    verifyRootKeys,
+    verifyFailuresPerMinute: settings.KEYWARD_VERIFY_FAILURES_PER_MINUTE,
+    ratelimitMaxCountersPerRule: settings.KEYWARD_RATELIMIT_MAX_COUNTERS_PER_RULE,
     extAuthzKeyHeaders: Object.freeze(settings.KEYWARD_EXTAUTHZ_KEY_HEADERS.toLowerCase().split(",")),
     ratelimitConfigPath: settings.KEYWARD_RATELIMIT_CONFIG,
     authFailuresPerMinute: settings.KEYWARD_AUTH_FAILURES_PER_MINUTE,

@@ -1,27 +1,32 @@
 import { create } from "@bufbuild/protobuf";
-import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { HeaderValueOption_HeaderAppendAction } from "../../gen/envoy/config/core/v3/base_pb.js";
 import {
   type Authorization,
+  type CheckRequest,
   type CheckResponse,
   CheckResponseSchema,
 } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
-import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
-import {
-  type KeyService,
-  VerifyKeyRequestSchema,
-  type VerifyKeyResponse,
-  VerifyKeyResponseSchema,
-} from "../../gen/keyward/v1/key_service_pb.js";
+import type { Principal } from "../auth/principal.js";
+import { mayAnywhere } from "../auth/principal.js";
 import { PerObjectMemo } from "../cache/per-object-memo.js";
 import type { Clock } from "../keys/clock.js";
+import type { KeyRecord } from "../keys/key-record.js";
 import type { ServiceHandlers } from "../rpc/call.js";
-import { codeName, denialFor } from "./check-outcome.js";
+import { peerAddress } from "../rpc/peer-address.js";
+import type { FailureThrottle } from "../verification/failure-throttle.js";
+import type { Verification, Verify } from "../verification/verification.js";
+import { MAX_COST, readVerificationRequest } from "../verification/verification-request.js";
+import type { VerifierScope } from "../verification/verifier-scope.js";
+import { type CheckRefusal, denialFor } from "./check-outcome.js";
 import { presentedKey } from "./presented-key.js";
 
 export interface ExtAuthzDeps {
-  /** VerifyKey itself: a Check is a verification that answers in Envoy's terms. */
-  readonly verifyKey: ServiceHandlers<typeof KeyService>["verifyKey"];
+  /** The verification use case: a Check is a verification that answers in Envoy's terms. */
+  readonly verify: Verify;
+  readonly scopeOf: (principal: Principal | undefined) => VerifierScope;
+  /** Checks that found no key, per client address (the one Envoy reports). */
+  readonly failures: FailureThrottle;
   /** Headers the key may come in, in order of preference (lower case). */
   readonly keyHeaders: readonly string[];
   readonly clock: Clock;
@@ -30,66 +35,103 @@ export interface ExtAuthzDeps {
 /** Per-route settings Envoy can pass in `context_extensions`. */
 const PERMISSION_QUERY = "keyward.permission_query";
 const COST = "keyward.cost";
+const DIGITS = /^\d{1,7}$/;
+/** google.rpc.Code OK; Connect's Code names only failures. */
+const OK = 0;
 
 /**
  * envoy.service.auth.v3.Authorization/Check (Envoy's ext_authz filter). An
  * allowed request goes on without its key header and with headers (and
  * dynamic metadata, for the rate-limit filter) naming the key, its owner and
- * keyspace; a denied one gets 401, 403 or 429 with a small JSON body.
+ * keyspace; a denied one gets 401, 403 or 429 with a small JSON body. The
+ * route's settings are held to VerifyKey's rules: a bad one is
+ * INVALID_ARGUMENT (a fault in Envoy's configuration, which Envoy answers
+ * with its status_on_error), never a verification.
  */
 export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeof Authorization> {
-  const allowedAnswers = new PerObjectMemo<VerifyKeyResponse, string, CheckResponse>();
+  const allowedAnswers = new PerObjectMemo<KeyRecord, string, CheckResponse>();
   return {
     async check(request, call) {
+      if (call.principal && !mayAnywhere(call.principal, "verify_key")) {
+        throw new ConnectError("permission denied", Code.PermissionDenied);
+      }
+      const address = clientAddress(request) ?? peerAddress(call.peer);
+      if (deps.failures.blocked(address)) return denied("tooManyFailures", retryAfterWindow());
       const presented = presentedKey(request, deps.keyHeaders);
-      if (!presented) return denied("KEY_MISSING", undefined);
+      if (!presented) return denied("keyMissing", undefined);
       const extensions = request.attributes?.contextExtensions ?? {};
       const cost = extensions[COST];
-      const verification = create(VerifyKeyRequestSchema, {
+      if (cost !== undefined && !DIGITS.test(cost)) {
+        throw new ConnectError(`${COST}: must be a whole number from 0 to ${MAX_COST}`, Code.InvalidArgument);
+      }
+      const read = readVerificationRequest({
         key: presented.key,
         permissionQuery: extensions[PERMISSION_QUERY] ?? "",
-        cost: cost === undefined ? undefined : Number.parseInt(cost, 10),
+        cost: cost === undefined ? undefined : Number(cost),
+        overrides: [],
       });
-      const answer = create(VerifyKeyResponseSchema, await deps.verifyKey(verification, call));
-      if (answer.code !== VerifyCode.VALID) return denied(answer.code, retryAfter(answer));
-      return allowedFor(answer, presented.header);
+      if (read.kind === "invalid") {
+        const { field, message } = read.problem;
+        // The key is the client's; anything else is the route's.
+        if (field === "key") return failed(address);
+        throw new ConnectError(`keyward.${field}: ${message}`, Code.InvalidArgument);
+      }
+      const verification = await deps.verify(read.request, deps.scopeOf(call.principal));
+      const { status, record } = verification;
+      if (status === "notFound" || !record) return failed(address);
+      if (status !== "valid") return denied(status, retryAfter(verification));
+      // Made once per key state and header, and frozen, so the transport encodes it once too.
+      return allowedAnswers.get(record, presented.header, () => Object.freeze(allowed(record, presented.header)));
     },
   };
 
-  /**
-   * VerifyKey hands out one frozen answer per key state; the Check answer made
-   * from it is made once too, and frozen, so the transport encodes it once.
-   */
-  function allowedFor(answer: VerifyKeyResponse, keyHeader: string): CheckResponse {
-    if (!Object.isFrozen(answer)) return allowed(answer, keyHeader);
-    return allowedAnswers.get(answer, keyHeader, () => Object.freeze(allowed(answer, keyHeader)));
+  function failed(address: string): CheckResponse {
+    deps.failures.failed(address);
+    return denied("notFound", undefined);
   }
 
   /** Seconds until waiting could change the answer: the earliest window reset, or the next refill. */
-  function retryAfter(answer: VerifyKeyResponse): number | undefined {
-    const now = deps.clock();
+  function retryAfter({ status, ratelimits, credits }: Verification): number | undefined {
     const until =
-      answer.code === VerifyCode.RATE_LIMITED
-        ? Math.min(...answer.ratelimits.filter((limit) => limit.exceeded).map((limit) => msOf(limit.resetAt)))
-        : answer.code === VerifyCode.USAGE_EXCEEDED && answer.refillAt
-          ? timestampMs(answer.refillAt)
+      status === "rateLimited"
+        ? Math.min(...ratelimits.filter((limit) => limit.exceeded).map((limit) => limit.resetAt))
+        : status === "usageExceeded"
+          ? credits?.refillAt
           : undefined;
-    return until === undefined || !Number.isFinite(until) ? undefined : Math.max(1, Math.ceil((until - now) / 1000));
+    return until === undefined || !Number.isFinite(until) ? undefined : secondsUntil(until);
+  }
+
+  function retryAfterWindow(): number {
+    return secondsUntil(Math.ceil(deps.clock() / 60_000) * 60_000);
+  }
+
+  function secondsUntil(when: number): number {
+    return Math.max(1, Math.ceil((when - deps.clock()) / 1000));
   }
 }
 
-function allowed(answer: VerifyKeyResponse, keyHeader: string): CheckResponse {
-  const identity = { key_id: answer.keyId, owner_id: answer.ownerId, keyspace_id: answer.keyspaceId };
+/** The downstream client's address as Envoy reports it, when it does. */
+function clientAddress(request: CheckRequest): string | undefined {
+  const address = request.attributes?.source?.address?.address;
+  return address?.case === "socketAddress" && address.value.address ? address.value.address : undefined;
+}
+
+/**
+ * The headers an allowed request goes on with, naming who it is. The application trusts them, so
+ * Envoy must strip any a client sent on every route (deploy/envoy/envoy.yaml does; a test holds
+ * the two lists equal).
+ */
+export const IDENTITY_HEADERS = ["x-keyward-key-id", "x-keyward-owner-id", "x-keyward-keyspace-id"] as const;
+
+function allowed(record: KeyRecord, keyHeader: string): CheckResponse {
+  const values = [record.keyId, record.ownerId, record.keyspaceId];
+  const identity = { key_id: record.keyId, owner_id: record.ownerId, keyspace_id: record.keyspaceId };
   return create(CheckResponseSchema, {
-    status: { code: 0 },
+    status: { code: OK },
     httpResponse: {
       case: "okResponse",
       value: {
-        headers: [
-          header("x-keyward-key-id", answer.keyId),
-          header("x-keyward-owner-id", answer.ownerId),
-          header("x-keyward-keyspace-id", answer.keyspaceId),
-        ],
+        headers: IDENTITY_HEADERS.map((name, i) => header(name, values[i] ?? "")),
         headersToRemove: [keyHeader],
       },
     },
@@ -97,16 +139,15 @@ function allowed(answer: VerifyKeyResponse, keyHeader: string): CheckResponse {
   });
 }
 
-function denied(code: VerifyCode | "KEY_MISSING", retryAfterSeconds: number | undefined): CheckResponse {
-  const denial = denialFor(code);
-  if (!denial) throw new Error("denied() called for an allowed request");
+function denied(refusal: CheckRefusal, retryAfterSeconds: number | undefined): CheckResponse {
+  const denial = denialFor(refusal);
   const headers = [header("content-type", "application/json")];
   if (retryAfterSeconds !== undefined) headers.push(header("retry-after", String(retryAfterSeconds)));
   return create(CheckResponseSchema, {
-    status: { code: denial.grpcCode, message: codeName(code) },
+    status: { code: denial.grpcCode, message: denial.name },
     httpResponse: {
       case: "deniedResponse",
-      value: { status: { code: denial.httpStatus }, headers, body: JSON.stringify({ code: codeName(code) }) },
+      value: { status: { code: denial.httpStatus }, headers, body: JSON.stringify({ code: denial.name }) },
     },
   });
 }
@@ -114,8 +155,4 @@ function denied(code: VerifyCode | "KEY_MISSING", retryAfterSeconds: number | un
 /** A header Envoy sets, replacing any of the same name the client sent (so clients cannot forge them). */
 function header(key: string, value: string) {
   return { header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD };
-}
-
-function msOf(timestamp: Timestamp | undefined): number {
-  return timestamp ? timestampMs(timestamp) : Number.POSITIVE_INFINITY;
 }

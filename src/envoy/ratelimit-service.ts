@@ -9,11 +9,13 @@ import {
   RateLimitResponse_RateLimit_Unit,
   type RateLimitService,
 } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
-import { may, mayAnywhere } from "../auth/principal.js";
+import { mayAnywhere, type Principal } from "../auth/principal.js";
 import type { Clock } from "../keys/clock.js";
 import type { RatelimitPolicy } from "../keys/key-record.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { CounterBudget } from "../ratelimit/counter-budget.js";
+import { descriptorRequestProblem } from "../ratelimit/descriptor-request.js";
 import {
   type DescriptorConfig,
   type DescriptorMatch,
@@ -21,20 +23,30 @@ import {
   type RateUnit,
   UNIT_MS,
 } from "../ratelimit/descriptor-rules.js";
-import { type LimitRequest, type LimitResult, limitsFor } from "../ratelimit/limits.js";
-import type { Call, ServiceHandlers } from "../rpc/call.js";
+import { type LimitRequest, type LimitResult, limitsFor, windowOf } from "../ratelimit/limits.js";
+import type { ServiceHandlers } from "../rpc/call.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { RateLimiter } from "../store/rate-limiter.js";
+import type { VerifierScope } from "../verification/verifier-scope.js";
 
 export interface RatelimitServiceDeps {
   /** The rules (KEYWARD_RATELIMIT_CONFIG); without them every descriptor is unlimited. */
   readonly config?: DescriptorConfig;
   readonly limiter: RateLimiter;
   readonly keys: Pick<KeyStore, "get">;
+  /** Whose keys' own limits a caller may count against: the same reach as verifying them. */
+  readonly scopeOf: (principal: Principal | undefined) => VerifierScope;
+  /** KEYWARD_RATELIMIT_MAX_COUNTERS_PER_RULE. */
+  readonly maxCountersPerRule: number;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Pick<Metrics, "ratelimit">;
 }
+
+/** What one descriptor is counted against, worked out before anything is counted. */
+type Plan =
+  | { readonly kind: "unlimited" }
+  | { readonly kind: "count"; readonly subject: string; readonly limits: LimitRequest[]; readonly shadowMode: boolean };
 
 /** How long a key's own limits are reused before the key is read again. */
 const KEY_LIMITS_TTL_MS = 1_000;
@@ -51,30 +63,40 @@ const UNITS: Record<RateUnit, RateLimitResponse_RateLimit_Unit> = {
  * envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit, counted by the
  * same limiter as VerifyKey (Redis, fixed windows). Each descriptor is matched
  * against the rules; one carrying x-keyward-key-id without a rule limit is
- * held to that key's own limits. A rule in shadow mode is counted and
- * reported in the log but never refuses.
+ * held to that key's own limits, if the caller may verify that key. A rule in
+ * shadow mode is counted and reported in the log but never refuses. Rule
+ * counters belong to the calling root key (another service's Envoy does not
+ * spend them), each rule creates a bounded number of them per window, and
+ * every descriptor of a request is counted in one limiter call.
  */
 export function createRatelimitService(deps: RatelimitServiceDeps): ServiceHandlers<typeof RateLimitService> {
   const keyLimits = new LRUCache<string, { limits: readonly RatelimitPolicy[]; keyspaceId: string }>({
     max: 10_000,
     ttl: KEY_LIMITS_TTL_MS,
   });
+  const budget = new CounterBudget(deps.maxCountersPerRule);
 
   return {
     async shouldRateLimit(request, call) {
       if (call.principal && !mayAnywhere(call.principal, "verify_key")) {
         throw new ConnectError("permission denied", Code.PermissionDenied);
       }
+      const problem = descriptorRequestProblem(request);
+      if (problem) throw new ConnectError(`${problem.field}: ${problem.message}`, Code.InvalidArgument);
       const config = deps.config;
       const now = deps.clock();
       const cost = request.hitsAddend || 1;
-      const statuses = await Promise.all(
-        request.descriptors.map(async (descriptor) => {
+      const scope = deps.scopeOf(call.principal);
+      const owner = call.principal?.keyId ?? "anonymous";
+      const plans = await Promise.all(
+        request.descriptors.map((descriptor) => {
           const match =
             config && request.domain === config.domain ? matchDescriptor(config, descriptor.entries) : undefined;
-          return status(match, descriptor, cost, now, call);
+          return plan(match, descriptor, cost, now, owner, scope);
         }),
       );
+      // Asked in one turn of the event loop, so the limiter counts them all in one call.
+      const statuses = await Promise.all(plans.map((planned) => count(planned, now)));
       const over = statuses.some((entry) => entry.code === RateLimitResponse_Code.OVER_LIMIT);
       return {
         overallCode: over ? RateLimitResponse_Code.OVER_LIMIT : RateLimitResponse_Code.OK,
@@ -83,39 +105,52 @@ export function createRatelimitService(deps: RatelimitServiceDeps): ServiceHandl
     },
   };
 
-  async function status(
+  async function plan(
     match: DescriptorMatch | undefined,
     descriptor: RateLimitDescriptor,
     cost: number,
     now: number,
-    call: Call,
-  ): Promise<MessageInitShape<typeof RateLimitResponse_DescriptorStatusSchema>> {
-    if (!match || match.kind === "unlimited") return { code: RateLimitResponse_Code.OK };
-    let limits: LimitRequest[];
-    let subject: string;
+    owner: string,
+    scope: VerifierScope,
+  ): Promise<Plan> {
+    if (!match || match.kind === "unlimited") return { kind: "unlimited" };
     if (match.kind === "limit") {
       // Envoy may send a limit of its own for the descriptor; it replaces the rule's.
       const override = descriptor.limit;
       const requests = override?.requestsPerUnit ?? match.requestsPerUnit;
       const unit = override ? (unitOf(override.unit) ?? match.unit) : match.unit;
-      subject = `rls:${match.counter}`;
-      limits = [{ name: unit, limit: requests, durationMs: UNIT_MS[unit], cost }];
-    } else {
-      const own = await ownLimits(match.keyId, call);
-      if (own.length === 0) return { code: RateLimitResponse_Code.OK };
-      // Counters of their own: a request that ext_authz already counted in VerifyKey is not counted twice there.
-      subject = `rls-key:${match.keyId}`;
-      limits = limitsFor(own, [], cost);
+      const windowStart = windowOf(now, UNIT_MS[unit]).start;
+      const rule = `${owner}|${match.rule}`;
+      const counter = budget.counterFor(rule, `${owner}|${match.counter}`, windowStart);
+      const limits = [{ name: unit, limit: requests, durationMs: UNIT_MS[unit], cost }];
+      return { kind: "count", subject: `rls:${counter}`, limits, shadowMode: match.shadowMode };
     }
+    const own = await ownLimits(match.keyId, scope);
+    if (own.length === 0) return { kind: "unlimited" };
+    // Counters of their own: a request that ext_authz already counted in VerifyKey is not counted twice there.
+    return {
+      kind: "count",
+      subject: `rls-key:${match.keyId}`,
+      limits: limitsFor(own, [], cost),
+      shadowMode: match.shadowMode,
+    };
+  }
+
+  async function count(
+    planned: Plan,
+    now: number,
+  ): Promise<MessageInitShape<typeof RateLimitResponse_DescriptorStatusSchema>> {
+    if (planned.kind === "unlimited") return { code: RateLimitResponse_Code.OK };
+    const { subject, limits, shadowMode } = planned;
     const results = await deps.limiter.consume(subject, limits, now);
     const tightest = tightestOf(results);
     const exceeded = results.some((result) => result.exceeded);
-    if (exceeded && match.shadowMode) {
+    if (exceeded && shadowMode) {
       deps.logger.info({ descriptor: subject }, "over the limit in shadow mode: allowed");
     }
-    deps.metrics.ratelimit("envoy", !exceeded ? "allowed" : match.shadowMode ? "shadow" : "limited");
+    deps.metrics.ratelimit("envoy", !exceeded ? "allowed" : shadowMode ? "shadow" : "limited");
     return {
-      code: exceeded && !match.shadowMode ? RateLimitResponse_Code.OVER_LIMIT : RateLimitResponse_Code.OK,
+      code: exceeded && !shadowMode ? RateLimitResponse_Code.OVER_LIMIT : RateLimitResponse_Code.OK,
       currentLimit: {
         name: tightest.name,
         requestsPerUnit: tightest.limit,
@@ -127,15 +162,14 @@ export function createRatelimitService(deps: RatelimitServiceDeps): ServiceHandl
   }
 
   /** The key's own limits, when the caller may verify keys of its keyspace; otherwise none. */
-  async function ownLimits(keyId: string, call: Call): Promise<readonly RatelimitPolicy[]> {
+  async function ownLimits(keyId: string, scope: VerifierScope): Promise<readonly RatelimitPolicy[]> {
     let known = keyLimits.get(keyId);
     if (!known) {
       const record = await deps.keys.get(keyId);
       known = { limits: record?.ratelimits ?? [], keyspaceId: record?.keyspaceId ?? "" };
       keyLimits.set(keyId, known);
     }
-    if (call.principal && !may(call.principal, "verify_key", known.keyspaceId)) return [];
-    return known.limits;
+    return known.keyspaceId !== "" && scope(known.keyspaceId) ? known.limits : [];
   }
 }
 

@@ -1,16 +1,18 @@
-import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import type { KeyRecord } from "./key-record.js";
+
+/** What the record alone says of a presented secret. */
+export type KeyState = "valid" | "revoked" | "disabled" | "expired";
 
 /**
  * The checks that need nothing but the record, in the fixed order revoked →
  * disabled → expired. `hash` is the hash of the presented secret: a secret
  * replaced by RerollKey counts as revoked once its grace period is over.
  */
-export function checkKey(record: KeyRecord, hash: string, now: number): VerifyCode {
-  if (record.revoked || !secretIsLive(record, hash, now)) return VerifyCode.REVOKED;
-  if (!record.enabled) return VerifyCode.DISABLED;
-  if (isExpired(record, now)) return VerifyCode.EXPIRED;
-  return VerifyCode.VALID;
+export function checkKey(record: KeyRecord, hash: string, now: number): KeyState {
+  if (record.revoked || !secretIsLive(record, hash, now)) return "revoked";
+  if (!record.enabled) return "disabled";
+  if (isExpired(record, now)) return "expired";
+  return "valid";
 }
 
 /** Whether the key's expiry has passed. */

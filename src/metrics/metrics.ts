@@ -66,8 +66,9 @@ export class Metrics {
     this.child(`rpc|${method}|${code}`, () => this.rpcDuration.labels(method, code)).observe(seconds);
   }
 
-  verification(code: string): void {
-    this.child(`verification|${code}`, () => this.verifications.labels(code)).inc();
+  /** Counts a verification by its outcome ("rateLimited" is labelled RATE_LIMITED, as the API names it). */
+  verification(status: string): void {
+    this.child(`verification|${status}`, () => this.verifications.labels(constantCase(status))).inc();
   }
 
   cacheLookup(layer: CacheLayer): void {
@@ -95,4 +96,9 @@ export class Metrics {
     }
     return child;
   }
+}
+
+/** "rateLimited" → "RATE_LIMITED". */
+function constantCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
 }

@@ -45,6 +45,8 @@ export type DescriptorMatch =
       readonly kind: "limit";
       /** Names the counter: the domain and every entry, values included. */
       readonly counter: string;
+      /** Names the rule: as `counter`, but `*` for values the rule leaves open (each makes a counter of its own). */
+      readonly rule: string;
       readonly requestsPerUnit: number;
       readonly unit: RateUnit;
       readonly shadowMode: boolean;
@@ -60,18 +62,26 @@ export type DescriptorMatch =
 export function matchDescriptor(config: DescriptorConfig, entries: readonly DescriptorEntry[]): DescriptorMatch {
   let rules = config.descriptors;
   let matched: DescriptorRule | undefined;
+  const rulePath: string[] = [];
   for (const entry of entries) {
     matched =
       rules.find((rule) => rule.key === entry.key && rule.value === entry.value) ??
       rules.find((rule) => rule.key === entry.key && rule.value === undefined);
     if (!matched) return { kind: "unlimited" };
+    rulePath.push(`${entry.key}=${matched.value === undefined ? "*" : entry.value}`);
     rules = matched.descriptors;
   }
   const last = entries.at(-1);
   if (!matched || !last) return { kind: "unlimited" };
   if (matched.rateLimit) {
     const path = entries.map((entry) => `${entry.key}=${entry.value}`).join("|");
-    return { kind: "limit", counter: `${config.domain}|${path}`, ...matched.rateLimit, shadowMode: matched.shadowMode };
+    return {
+      kind: "limit",
+      counter: `${config.domain}|${path}`,
+      rule: `${config.domain}|${rulePath.join("|")}`,
+      ...matched.rateLimit,
+      shadowMode: matched.shadowMode,
+    };
   }
   if (last.key === KEY_ID_ENTRY) return { kind: "key", keyId: last.value, shadowMode: matched.shadowMode };
   return { kind: "unlimited" };

@@ -1,3 +1,4 @@
+import { assertCost } from "../keys/cost.js";
 import type { RatelimitPolicy } from "../keys/key-record.js";
 
 /** One limit to count a verification against. */
@@ -58,6 +59,11 @@ export function limitsFor(
     });
   }
   return limits;
+}
+
+/** Refuses a cost that is negative, fractional or not a number, whatever the caller checked. */
+export function assertCosts(limits: readonly LimitRequest[]): void {
+  for (const limit of limits) assertCost(limit.cost);
 }
 
 /**

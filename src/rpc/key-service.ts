@@ -13,14 +13,13 @@ import { MAX_META_BYTES, metaFits } from "../keys/meta.js";
 import { DEFAULT_KEYSPACE, effectiveKeyDefaults } from "../keyspaces/builtin-keyspaces.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { KeyspaceStore } from "../store/keyspace-store.js";
+import { applyDueRefill } from "../verification/credits.js";
 import { authorizedKey, authorizeRequested, principalOf, visibleKeyspaces } from "./authorization.js";
 import type { Call, ServiceHandlers } from "./call.js";
-import { applyDueRefill } from "./credits.js";
 import { changesFromUpdate, settingsFromRequest, toKeyMessage } from "./key-mapping.js";
 import { decodePageToken, pageLimit, toPage } from "./page-token.js";
-import { createVerifyKey, type VerifyKeyDeps } from "./verify-key.js";
 
-export interface KeyServiceDeps extends VerifyKeyDeps {
+export interface KeyServiceDeps {
   readonly keys: KeyStore;
   readonly keyspaces: KeyspaceStore;
   readonly hasher: KeyHasher;
@@ -29,6 +28,8 @@ export interface KeyServiceDeps extends VerifyKeyDeps {
   readonly random?: RandomBytes;
   /** The root key that KEYWARD_ROOT_KEY stands for; only the environment may change it. */
   readonly bootstrapKeyId: string;
+  /** VerifyKey, made apart (src/rpc/verify-key.ts): the verification use case in the API's terms. */
+  readonly verifyKey: ServiceHandlers<typeof KeyService>["verifyKey"];
 }
 
 /** No protovalidate rule can measure a Struct, so meta's size is checked here. */
@@ -139,11 +140,13 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
       const record = await changeableKey(call, request.keyId, "update_key");
       checkMeta(request.meta);
       const changes = changesFromUpdate(request, clock());
+      // Credits set by hand are this period's: a refill that was due happens first, not over them.
+      if ("remaining" in changes) await applyDueRefill(keys, record, clock());
       if (changes.permissions) checkGrant(call, record.keyspaceId, changes.permissions);
       return { key: toKeyMessage(await saved(record.keyId, changes), clock()) };
     },
 
-    verifyKey: createVerifyKey(deps),
+    verifyKey: deps.verifyKey,
 
     async revokeKey(request, call) {
       const record = await changeableKey(call, request.keyId, "revoke_key");

@@ -1,5 +1,4 @@
 import { LRUCache } from "lru-cache";
-import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { ROOT_KEYSPACE } from "../auth/permissions.js";
 import type { Principal } from "../auth/principal.js";
 import type { Clock } from "../keys/clock.js";
@@ -51,7 +50,7 @@ export function createRootKeyAuthenticator(deps: {
     const hash = deps.hasher(secret);
     const record = await deps.store.findByHash(hash);
     if (record?.keyspaceId !== ROOT_KEYSPACE) return undefined;
-    if (checkKey(record, hash, now) !== VerifyCode.VALID) return undefined;
+    if (checkKey(record, hash, now) !== "valid") return undefined;
     const principal = { keyId: record.keyId, permissions: record.permissions };
     const until = Math.min(now + REUSE_MS, record.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
     remembered.set(secret, { principal, version, until });

@@ -22,7 +22,8 @@ import {
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig, SETTING_NAMES } from "../../src/config.js";
+import { IDENTITY_HEADERS } from "../../src/envoy/ext-authz-service.js";
 import { readDescriptorConfig } from "../../src/ratelimit/descriptor-config.js";
 import { type DescriptorEntry, matchDescriptor } from "../../src/ratelimit/descriptor-rules.js";
 import { LIVENESS_SERVICE } from "../../src/transport/grpc-listener.js";
@@ -205,7 +206,7 @@ function expectHardenedKeyward(deploy: IDeployment, docs: Doc[]): void {
   expect(security?.capabilities?.drop).toContain("ALL");
 
   // The three secrets come from a Secret of the same file that has them.
-  for (const name of ["KEYWARD_ROOT_KEY", "MONGODB_URI", "REDIS_URL"]) {
+  for (const name of ["KEYWARD_ROOT_KEY", "MONGODB_URI", "REDIS_URL", "KEYWARD_REDIS_SECRET"]) {
     const ref = env(keyward, name)?.valueFrom?.secretKeyRef;
     expect(ref, `${name} from a secretKeyRef`).toBeDefined();
     const secret = byKind<ISecret>(docs, "Secret").find((doc) => doc.metadata?.name === ref?.name);
@@ -257,6 +258,18 @@ describe("deploy/kubernetes manifests", () => {
         expect(secret.data, "no base64 data: stringData placeholders only").toBeUndefined();
         for (const [key, value] of Object.entries(secret.stringData ?? {})) {
           expect(value, `${secret.metadata?.name}.${key}`).toMatch(/^REPLACE_ME/);
+        }
+      }
+    });
+
+    it("sets only settings Keyward reads", () => {
+      for (const deploy of byKind<IDeployment>(docs, "Deployment")) {
+        for (const container of allContainers(podSpec(deploy)).filter((each) => each.name === "keyward")) {
+          for (const { name } of container.env ?? []) {
+            if (name.startsWith("KEYWARD_") || name.endsWith("_URI") || name.endsWith("_URL")) {
+              expect(SETTING_NAMES, `${file}: ${name}`).toContain(name);
+            }
+          }
         }
       }
     });
@@ -386,6 +399,23 @@ describe("deploy/kubernetes/shared.yaml", () => {
       expect(selects(each.spec?.selector, labels)).toBe(true);
       for (const port of each.spec?.ports ?? []) expect(containerPort(keyward, port.targetPort)).toBe(port.port);
     }
+  });
+
+  it("issue 9 item 4: admits only labelled client namespaces to Keyward's ports, and monitoring to /metrics", () => {
+    const policy = one(byKind<INetworkPolicy>(docs, "NetworkPolicy"), "one NetworkPolicy");
+    expect(policy.metadata?.namespace).toBe(deploy.metadata?.namespace);
+    expect(selects(policy.spec?.podSelector?.matchLabels, labels)).toBe(true);
+    expect(policy.spec?.policyTypes).toEqual(["Ingress"]);
+    const rules = policy.spec?.ingress ?? [];
+    for (const rule of rules) {
+      // Every rule names both whom it admits and to which ports: none admits everyone, or every port.
+      expect(rule.from?.length, "every ingress rule names its sources").toBeGreaterThan(0);
+      expect(rule.ports?.length, "every ingress rule names its ports").toBeGreaterThan(0);
+      for (const port of rule.ports ?? []) expect(containerPort(keyward, port.port)).toBeDefined();
+    }
+    const sources = rules.map((rule) => rule.from?.map((peer) => peer.namespaceSelector?.matchLabels));
+    expect(sources).toEqual([[{ "keyward.io/client": "true" }], [{ "kubernetes.io/metadata.name": "monitoring" }]]);
+    expect(rules[1]?.ports?.map((port) => containerPort(keyward, port.port))).toEqual([defaults.httpPort]);
   });
 
   it("has a PodDisruptionBudget and an autoscaler for the Deployment", () => {
@@ -527,7 +557,7 @@ describe("deploy/envoy/envoy.yaml", () => {
         0,
         "typed_config",
         "http_filters",
-        0,
+        1,
         "typed_config",
       ) as Doc
     ).failure_mode_allowed = false;
@@ -540,12 +570,22 @@ describe("deploy/envoy/envoy.yaml", () => {
     expect(() => fromJson(bootstrap, unknownType as JsonValue, { registry })).toThrow(/NoSuchOptions/);
   });
 
-  it("runs ext_authz, then the rate-limit filter, then the router", () => {
+  it("strips client-sent x-keyward-* headers, then runs ext_authz, then the rate-limit filter, then the router", () => {
     expect(filters.map((entry) => get(entry, "name"))).toEqual([
+      "envoy.filters.http.header_mutation",
       "envoy.filters.http.ext_authz",
       "envoy.filters.http.ratelimit",
       "envoy.filters.http.router",
     ]);
+  });
+
+  it("issue 9 item 11: removes every header Check sets from what clients send, on every route", () => {
+    // A filter of the listener, not of one route: routes that skip ext_authz (/healthz) are covered too.
+    const removed = list(
+      get(filter("envoy.filters.http.header_mutation"), "mutations", "request_mutations"),
+      "mutations",
+    );
+    expect(removed.map((mutation) => get(mutation, "remove")).sort()).toEqual([...IDENTITY_HEADERS].sort());
   });
 
   it("sends both gRPC services to a Keyward cluster over HTTP/2 on Keyward's gRPC port", () => {

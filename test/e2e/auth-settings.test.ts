@@ -54,7 +54,7 @@ describe("KEYWARD_VERIFY_AUTH", () => {
   });
 
   it("none: anyone who reaches the port may verify, and management still needs a root key", async () => {
-    const { admin, anonymous } = await start({ KEYWARD_VERIFY_AUTH: "none" });
+    const { admin, anonymous } = await start({ KEYWARD_VERIFY_AUTH: "none", KEYWARD_VERIFY_KEYSPACES: "default" });
     const { key } = await admin.call(createKey, { name: "k" });
     expect(await anonymous.call(verifyKey, { key })).toMatchObject({ valid: true, code: VerifyCode.VALID });
     expect(await callError(anonymous.call(createKey, { name: "k" }))).toMatchObject({ code: Code.Unauthenticated });

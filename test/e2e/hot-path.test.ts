@@ -118,6 +118,18 @@ describe("credits", () => {
     expect(await admin.call(K.verifyKey, { key })).toMatchObject({ valid: true, remaining: 6n });
   });
 
+  it("issue 9 item 11: set by UpdateKey while a refill is due, stay as set (the refill is not performed over them)", async () => {
+    const { key, keyId } = await admin.call(K.createKey, {
+      name: "set by hand",
+      remaining: 1n,
+      refill: { interval: 1, amount: 100n },
+    });
+    now += DAY; // a refill is due
+    await admin.call(K.updateKey, { keyId, updateMask: { paths: ["remaining"] }, remaining: 7n });
+    expect((await admin.call(K.getKey, { keyId })).key?.remaining).toBe(7n);
+    expect(await admin.call(K.verifyKey, { key })).toMatchObject({ valid: true, remaining: 6n });
+  });
+
   it("can be added or set with UpdateCredits", async () => {
     const { key, keyId } = await admin.call(K.createKey, { name: "topped up", remaining: 0n });
     expect(await admin.call(K.verifyKey, { key })).toMatchObject({ code: VerifyCode.USAGE_EXCEEDED });

@@ -13,7 +13,9 @@ let client: RouteClient;
 let metrics: string;
 
 beforeAll(async () => {
-  keyward = await startTestKeyward({ REDIS_URL: sharedRedisUrl });
+  // A clock that stands still: a slow machine must not let the remembered root key lapse between calls.
+  const now = Date.now();
+  keyward = await startTestKeyward({ REDIS_URL: sharedRedisUrl }, { clock: () => now });
   client = connectRoute("grpc-js → gRPC port", keyward);
   // Redis connects in the background; /readyz answers 200 (and records the ping) once it has.
   for (let attempt = 0; (await fetch(`http://127.0.0.1:${keyward.httpPort}/readyz`)).status !== 200; attempt++) {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { checkKey } from "../../src/keys/key-checks.js";
 import { reroll, revocation } from "../../src/keys/key-lifecycle.js";
 import { sampleRecord } from "../support/records.js";
@@ -9,21 +8,21 @@ const now = Date.UTC(2026, 5, 1);
 describe("checkKey", () => {
   it("passes a live key", () => {
     const record = sampleRecord();
-    expect(checkKey(record, record.hash, now)).toBe(VerifyCode.VALID);
+    expect(checkKey(record, record.hash, now)).toBe("valid");
   });
 
   it("checks revoked, then disabled, then expired", () => {
     const past = new Date(now - 1);
     const record = sampleRecord({ revoked: true, enabled: false, expiresAt: past });
-    expect(checkKey(record, record.hash, now)).toBe(VerifyCode.REVOKED);
-    expect(checkKey({ ...record, revoked: false }, record.hash, now)).toBe(VerifyCode.DISABLED);
-    expect(checkKey({ ...record, revoked: false, enabled: true }, record.hash, now)).toBe(VerifyCode.EXPIRED);
+    expect(checkKey(record, record.hash, now)).toBe("revoked");
+    expect(checkKey({ ...record, revoked: false }, record.hash, now)).toBe("disabled");
+    expect(checkKey({ ...record, revoked: false, enabled: true }, record.hash, now)).toBe("expired");
   });
 
   it("treats the expiry instant itself as expired", () => {
     const record = sampleRecord({ expiresAt: new Date(now) });
-    expect(checkKey(record, record.hash, now - 1)).toBe(VerifyCode.VALID);
-    expect(checkKey(record, record.hash, now)).toBe(VerifyCode.EXPIRED);
+    expect(checkKey(record, record.hash, now - 1)).toBe("valid");
+    expect(checkKey(record, record.hash, now)).toBe("expired");
   });
 });
 
@@ -47,15 +46,15 @@ describe("reroll", () => {
   it("keeps the old secret working through the grace period only", () => {
     const record = sampleRecord();
     const rerolled = { ...record, ...reroll(record, secret, 60_000, now) };
-    expect(checkKey(rerolled, "new-hash", now)).toBe(VerifyCode.VALID);
-    expect(checkKey(rerolled, record.hash, now + 59_999)).toBe(VerifyCode.VALID);
-    expect(checkKey(rerolled, record.hash, now + 60_000)).toBe(VerifyCode.REVOKED);
+    expect(checkKey(rerolled, "new-hash", now)).toBe("valid");
+    expect(checkKey(rerolled, record.hash, now + 59_999)).toBe("valid");
+    expect(checkKey(rerolled, record.hash, now + 60_000)).toBe("revoked");
   });
 
   it("with no grace period, revokes the old secret at once", () => {
     const record = sampleRecord();
     const rerolled = { ...record, ...reroll(record, secret, 0, now) };
-    expect(checkKey(rerolled, record.hash, now)).toBe(VerifyCode.REVOKED);
+    expect(checkKey(rerolled, record.hash, now)).toBe("revoked");
   });
 
   it("forgets secrets retired more than 30 days ago", () => {

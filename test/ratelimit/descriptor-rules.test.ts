@@ -54,6 +54,12 @@ describe("matching descriptors", () => {
     });
   });
 
+  it("issue 9 item 6: names the rule apart from the counter, with * for values the rule leaves open", () => {
+    expect(matchDescriptor(config, entries(["path", "/v1/search"], ["x-keyward-key-id", "key_1"]))).toMatchObject({
+      rule: "edge|path=/v1/search|x-keyward-key-id=*",
+    });
+  });
+
   it("holds a key-id entry without a limit to the key's own limits", () => {
     expect(matchDescriptor(config, entries(["x-keyward-key-id", "key_7"]))).toEqual({
       kind: "key",

@@ -62,6 +62,24 @@ export function rateLimiterContract(adapter: string, open: () => RateLimiter): v
       expect(results.filter(([result]) => !result?.exceeded)).toHaveLength(37);
     });
 
+    it("admits exactly each limit when many subjects are asked at once", async () => {
+      const keys = Array.from({ length: 20 }, () => subject());
+      const asked = keys.flatMap((key) => Array.from({ length: 8 }, () => limiter.consume(key, [perSecond(5)], t0)));
+      const results = await Promise.all(asked);
+      for (let k = 0; k < keys.length; k++) {
+        const mine = results.slice(k * 8, k * 8 + 8);
+        expect(mine.filter(([result]) => !result?.exceeded)).toHaveLength(5);
+      }
+    });
+
+    it("issue 9 item 3: refuses a negative, fractional or non-numeric cost and counts nothing", async () => {
+      const key = subject();
+      for (const cost of [-1, -1e12, 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(limiter.consume(key, [perSecond(3, cost)], t0)).rejects.toThrow(RangeError);
+      }
+      expect((await limiter.consume(key, [perSecond(3)], t0))[0]?.remaining).toBe(2);
+    });
+
     it("answers no results for no limits", async () => {
       expect(await limiter.consume(subject(), [], t0)).toEqual([]);
     });

@@ -13,5 +13,11 @@ beforeAll(async () => {
 afterAll(() => redis.close());
 
 rateLimiterContract("memory", () => new MemoryRateLimiter());
-// Real Redis; the limiter is made before beforeAll runs, so it reaches the client lazily.
-rateLimiterContract("redis", () => ({ consume: (...args) => new RedisRateLimiter(redis).consume(...args) }));
+// Real Redis; the limiter is made before beforeAll runs, so it is made on first use, then shared by every
+// case (concurrent cases exercise its batching of everything asked in one turn).
+let shared: RedisRateLimiter | undefined;
+function sharedLimiter(): RedisRateLimiter {
+  shared ??= new RedisRateLimiter(redis);
+  return shared;
+}
+rateLimiterContract("redis", () => ({ consume: (...args) => sharedLimiter().consume(...args) }));

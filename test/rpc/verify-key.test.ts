@@ -14,6 +14,9 @@ import { MemoryKeyStore } from "../../src/store/memory/memory-key-store.js";
 import { MemoryKeyspaceStore } from "../../src/store/memory/memory-keyspace-store.js";
 import { MemoryRateLimiter } from "../../src/store/memory/memory-rate-limiter.js";
 import { UsageRecorder } from "../../src/usage/usage-recorder.js";
+import { createFailureThrottle } from "../../src/verification/failure-throttle.js";
+import { createVerification } from "../../src/verification/verification.js";
+import { createVerifierScopes } from "../../src/verification/verifier-scope.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
 import { sampleKeyspace, sampleRecord } from "../support/records.js";
 
@@ -42,14 +45,23 @@ function pipeline() {
           }
         : Reflect.get(target, property, receiver),
   });
-  const verify = createVerifyKey({
+  const usage = new UsageRecorder(keys, createLogger("silent"), 60_000);
+  const metrics = new Metrics();
+  const verification = createVerification({
     keys,
     keyspaceRoles: createKeyspaceRoles(countedKeyspaces, 200),
     hasher,
     clock: Date.now,
-    metrics: new Metrics(),
     limiter: new MemoryRateLimiter(),
-    usage: new UsageRecorder(keys, createLogger("silent"), 60_000),
+    recordUsage: (keyId, outcome, now) => usage.record(keyId, outcome, now),
+    observe: (status) => metrics.verification(status),
+    observeRatelimit: () => {},
+  });
+  const verify = createVerifyKey({
+    verify: verification,
+    // As under KEYWARD_VERIFY_AUTH=none: the call below carries no root key.
+    scopeOf: createVerifierScopes({ unauthenticatedKeyspaces: ["default", "docs"], rootKeys: false }),
+    failures: createFailureThrottle(1_000_000, Date.now),
   });
   return {
     store,

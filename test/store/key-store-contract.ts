@@ -146,6 +146,15 @@ export function keyStoreContract(adapter: string, open: () => Promise<StoreUnder
       expect(await store.findByHash(record.hash)).toBeUndefined();
     });
 
+    it("issue 9 item 3: refuses a negative, fractional or non-numeric cost and spends nothing", async () => {
+      const record = sampleRecord({ remaining: 10 });
+      await store.insert(record);
+      for (const cost of [-1, -1_000_000_000_000, 0.5, Number.NaN]) {
+        await expect(store.spendCredits(record.keyId, cost)).rejects.toThrow(RangeError);
+      }
+      expect((await store.get(record.keyId))?.remaining).toBe(10);
+    });
+
     it("spends credits atomically and never below zero", async () => {
       const record = sampleRecord({ remaining: 20 });
       await store.insert(record);

@@ -1,3 +1,4 @@
+import { assertCost } from "../../keys/cost.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
 import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../key-store.js";
 import { keyspacePasses } from "../keyspace-filter.js";
@@ -49,6 +50,7 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async spendCredits(keyId: string, cost: number): Promise<CreditSpend | undefined> {
+    assertCost(cost);
     const record = this.records.get(keyId);
     if (record?.remaining === undefined) return undefined;
     const spent = record.remaining >= cost;

@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import { decide, type LimitRequest, type LimitResult, windowOf } from "../../ratelimit/limits.js";
+import { assertCosts, decide, type LimitRequest, type LimitResult, windowOf } from "../../ratelimit/limits.js";
 import type { RateLimiter } from "../rate-limiter.js";
 
 const MAX_COUNTERS = 100_000;
@@ -13,6 +13,7 @@ export class MemoryRateLimiter implements RateLimiter {
   private readonly counters = new LRUCache<string, { windowStart: number; count: number }>({ max: MAX_COUNTERS });
 
   async consume(subject: string, limits: readonly LimitRequest[], now: number): Promise<LimitResult[]> {
+    assertCosts(limits);
     const keys = limits.map((limit) => `${subject}:${limit.name}:${limit.durationMs}`);
     const counts = limits.map((limit, i) => {
       const counter = this.counters.get(keys[i] as string);

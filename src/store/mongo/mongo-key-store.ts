@@ -1,4 +1,5 @@
 import type { Collection, Db, Filter } from "mongodb";
+import { assertCost } from "../../keys/cost.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
 import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../key-store.js";
 import { keyspaceCondition } from "../keyspace-filter.js";
@@ -59,6 +60,7 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async spendCredits(keyId: string, cost: number): Promise<CreditSpend | undefined> {
+    assertCost(cost);
     const spent = await mongoCall(() =>
       this.keys.findOneAndUpdate(
         { keyId, remaining: { $gte: cost } },

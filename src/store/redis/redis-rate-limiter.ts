@@ -1,4 +1,4 @@
-import { decide, type LimitRequest, type LimitResult, windowOf } from "../../ratelimit/limits.js";
+import { assertCosts, decide, type LimitRequest, type LimitResult, windowOf } from "../../ratelimit/limits.js";
 import type { RateLimiter } from "../rate-limiter.js";
 import type { RedisClient } from "./redis-connection.js";
 import { redisCall } from "./redis-errors.js";
@@ -55,62 +55,69 @@ return answers
 const COUNTER_GRACE_MS = 1_000;
 
 interface Waiting {
+  readonly subject: string;
   readonly limits: readonly LimitRequest[];
   readonly now: number;
   resolve(results: LimitResult[]): void;
   reject(error: unknown): void;
 }
 
+/** Verifications one script call takes at most; a longer queue is sent in several calls. */
+const MAX_BATCH = 1_000;
+
 /**
  * Rate limits counted in Redis, shared by every replica (fixed windows;
- * docs/rate-limits.md). Verifications of the same key that arrive in the same
- * turn of the event loop go to Redis together, in one script call: a hot key
- * costs one round trip per turn rather than one per verification, and the
- * counts stay exact because the script takes them one after another.
+ * docs/rate-limits.md). Everything asked in the same turn of the event loop
+ * (many verifications of a hot key, or every descriptor of one ShouldRateLimit)
+ * goes to Redis together, in one script call: one round trip per turn rather
+ * than one per counter, and the counts stay exact because the script takes
+ * them one after another.
  */
 export class RedisRateLimiter implements RateLimiter {
-  private readonly waiting = new Map<string, Waiting[]>();
+  private waiting: Waiting[] = [];
 
   constructor(private readonly client: RedisClient) {}
 
   consume(subject: string, limits: readonly LimitRequest[], now: number): Promise<LimitResult[]> {
     if (limits.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      const queue = this.waiting.get(subject);
-      if (queue) {
-        queue.push({ limits, now, resolve, reject });
-        return;
-      }
-      this.waiting.set(subject, [{ limits, now, resolve, reject }]);
-      setImmediate(() => void this.send(subject));
+      assertCosts(limits);
+      if (this.waiting.length === 0) setImmediate(() => void this.sendWaiting());
+      this.waiting.push({ subject, limits, now, resolve, reject });
     });
   }
 
-  private async send(subject: string): Promise<void> {
-    const batch = this.waiting.get(subject) ?? [];
-    this.waiting.delete(subject);
+  private async sendWaiting(): Promise<void> {
+    const queue = this.waiting;
+    this.waiting = [];
+    const batches = [];
+    for (let i = 0; i < queue.length; i += MAX_BATCH) batches.push(this.send(queue.slice(i, i + MAX_BATCH)));
+    await Promise.all(batches);
+  }
+
+  private async send(batch: readonly Waiting[]): Promise<void> {
     const keys: string[] = [];
+    const indexOf = new Map<string, number>();
     const args: string[] = [String(batch.length)];
-    for (const { limits, now } of batch) {
+    for (const { subject, limits, now } of batch) {
       args.push(String(limits.length));
       for (const limit of limits) {
         const window = windowOf(now, limit.durationMs);
-        // One hash tag per key keeps all its counters in one Redis Cluster slot.
+        // One hash tag per subject keeps all its counters in one Redis Cluster slot.
         const key = `kw:rl:{${subject}}:${limit.name}:${limit.durationMs}:${window.start}`;
-        let index = keys.indexOf(key);
-        if (index === -1) index = keys.push(key) - 1;
-        args.push(
-          String(index + 1),
-          String(limit.limit),
-          String(limit.cost),
-          String(window.end - now + COUNTER_GRACE_MS),
-        );
+        let index = indexOf.get(key);
+        if (index === undefined) {
+          index = keys.push(key);
+          indexOf.set(key, index);
+        }
+        args.push(String(index), String(limit.limit), String(limit.cost), String(window.end - now + COUNTER_GRACE_MS));
       }
     }
     try {
       const answers = (await redisCall(() => CONSUME_BATCH(this.client, keys, args))) as number[][];
-      for (const [i, { limits, now, resolve }] of batch.entries())
+      for (const [i, { limits, now, resolve }] of batch.entries()) {
         resolve(decide(limits, answers[i] ?? [], now).results);
+      }
     } catch (error) {
       for (const { reject } of batch) reject(error);
     }
