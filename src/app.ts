@@ -83,10 +83,15 @@ export async function startKeyward({
   const hasher = createKeyHasher(config.hashSecret);
   const usage = new UsageRecorder(stores.keys, logger, config.usageFlushMs);
   usage.start();
+  const newEventId = () => `evt_${ulid(clock())}`;
   const { generatedRootKey } = await bootstrap(
-    { keys: stores.keys, keyspaces: stores.keyspaces, hasher, clock },
-    { rootKey: config.rootKey, devMode: config.devMode },
-  );
+    { keys: stores.keys, keyspaces: stores.keyspaces, audit: stores.audit, newEventId, hasher, clock },
+    { rootKey: config.rootKey, revokeRootKey: config.revokeRootKey, devMode: config.devMode },
+  ).catch(async (error: unknown) => {
+    await usage.stop();
+    await stores.close();
+    throw error;
+  });
 
   // Outermost first. Audit sits outside authentication so that refusals are recorded.
   const middleware = [
@@ -94,7 +99,7 @@ export async function startKeyward({
     createAuditLog({
       audit: stores.audit,
       clock,
-      newEventId: () => `evt_${ulid(clock())}`,
+      newEventId,
       logger,
       audited: (method) => !VERIFYING.has(method),
     }),

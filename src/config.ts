@@ -22,6 +22,8 @@ export interface Config {
   /** A PEM file of the CA that signed Redis's certificate, for rediss:// URLs. */
   readonly redisCaFile?: string;
   readonly rootKey?: string;
+  /** KEYWARD_REVOKE_ROOT_KEY: revoke the bootstrap root key at start-up (without KEYWARD_ROOT_KEY only). */
+  readonly revokeRootKey: boolean;
   /** "root_key": VerifyKey needs a root key with verify_key; "none": anyone who reaches the port may verify. */
   readonly verifyAuth: "root_key" | "none";
   /** With verifyAuth "none": the keyspaces whose keys callers without a root key may verify. */
@@ -83,6 +85,7 @@ const schema = z.object({
   KEYWARD_ROOT_KEY: optionalText.refine((value) => value === undefined || parseKey(value) !== undefined, {
     error: "must be a Keyward key: make one with `npm run root-key`",
   }),
+  KEYWARD_REVOKE_ROOT_KEY: z.enum(["true", "false"]).default("false"),
   KEYWARD_VERIFY_AUTH: z.enum(["root_key", "none"]).default("root_key"),
   KEYWARD_VERIFY_KEYSPACES: z
     .string()
@@ -137,6 +140,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "KEYWARD_REDIS_SECRET is required with REDIS_URL when NODE_ENV=production (values in Redis are signed with it)",
     );
   }
+  const revokeRootKey = settings.KEYWARD_REVOKE_ROOT_KEY === "true";
+  if (revokeRootKey && settings.KEYWARD_ROOT_KEY) {
+    throw new ConfigError("KEYWARD_REVOKE_ROOT_KEY=true and KEYWARD_ROOT_KEY contradict each other: set one");
+  }
   const verifyKeyspaces = settings.KEYWARD_VERIFY_KEYSPACES?.split(",") ?? [];
   const verifyRootKeys = settings.KEYWARD_VERIFY_ROOT_KEYS === "true";
   if (settings.KEYWARD_VERIFY_AUTH === "none" && verifyKeyspaces.length === 0) {
@@ -167,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : undefined,
     redisCaFile: settings.KEYWARD_REDIS_CA_FILE,
     rootKey: settings.KEYWARD_ROOT_KEY,
+    revokeRootKey,
     verifyAuth: settings.KEYWARD_VERIFY_AUTH,
     verifyKeyspaces: Object.freeze(verifyKeyspaces),
     verifyRootKeys,

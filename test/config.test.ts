@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { generateRootKey } from "../src/bootstrap.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 
 describe("loadConfig", () => {
@@ -46,5 +47,23 @@ describe("loadConfig", () => {
     const secret = "s".repeat(32);
     expect(loadConfig({ ...production, KEYWARD_REDIS_SECRET: secret }).redisSecrets).toEqual({ current: secret });
     expect(() => loadConfig({ KEYWARD_REDIS_SECRET_PREVIOUS: secret })).toThrow(/needs KEYWARD_REDIS_SECRET/);
+  });
+
+  it("issue 9 items 4 and 5: refuses contradictory or incomplete trust settings", () => {
+    expect(() => loadConfig({ KEYWARD_VERIFY_AUTH: "none" })).toThrow(/KEYWARD_VERIFY_KEYSPACES is required/);
+    expect(() => loadConfig({ KEYWARD_VERIFY_AUTH: "none", KEYWARD_VERIFY_KEYSPACES: "app,root" })).toThrow(
+      /KEYWARD_VERIFY_ROOT_KEYS=true/,
+    );
+    expect(
+      loadConfig({
+        KEYWARD_VERIFY_AUTH: "none",
+        KEYWARD_VERIFY_KEYSPACES: "app,root",
+        KEYWARD_VERIFY_ROOT_KEYS: "true",
+      }).verifyKeyspaces,
+    ).toEqual(["app", "root"]);
+    expect(() => loadConfig({ KEYWARD_VERIFY_KEYSPACES: "Not A Keyspace" })).toThrow(/KEYWARD_VERIFY_KEYSPACES/);
+    expect(() => loadConfig({ KEYWARD_REVOKE_ROOT_KEY: "true", KEYWARD_ROOT_KEY: generateRootKey() })).toThrow(
+      /contradict/,
+    );
   });
 });
