@@ -50,7 +50,8 @@ describe("issue 9 item 1: Redis with an ACL user and password in REDIS_URL", () 
   it("connects as that user, and reports Redis down with the wrong password", async () => {
     const redis = await privateRedis([
       ...["--user", "default", "off"],
-      ...["--user", "keyward", "on", ">s3cret-pass", "~kw:*", "&*", "+@all"],
+      // The ACL docs/security.md recommends: Keyward's keys and channel only, nothing administrative.
+      ...["--user", "keyward", "on", ">s3cret-pass", "~kw:*", "&keyward:*", "+@all", "-@admin", "-@dangerous"],
     ]);
     const url = (password: string) => `redis://keyward:${password}@127.0.0.1:${redis.port}`;
     const good = await useRedis({ REDIS_URL: url("s3cret-pass") });
