@@ -23,6 +23,7 @@ import { createAuthFailureLimiter } from "./rpc/auth-failure-limiter.js";
 import { createAuthentication } from "./rpc/authentication.js";
 import { bindService } from "./rpc/bind-service.js";
 import { createErrorMapping } from "./rpc/error-mapping.js";
+import { createFaultLog } from "./rpc/fault-log.js";
 import { createKeyService } from "./rpc/key-service.js";
 import { createKeyspaceService } from "./rpc/keyspace-service.js";
 import { createObservation } from "./rpc/observation.js";
@@ -56,6 +57,8 @@ export interface KeywardOptions {
 }
 
 const READINESS_TIMEOUT_MS = 1_000;
+/** Repeats of one kind of server fault within this long are summed up in one line instead of logged each. */
+const FAULT_LOG_INTERVAL_MS = 60_000;
 /** Of KEYWARD_SHUTDOWN_TIMEOUT_MS, what is kept back from draining calls to flush usage and close the stores. */
 const STOP_MARGIN_MS = 1_000;
 /** Calls that verify keys rather than manage them: authenticated as VerifyKey is, never audited. */
@@ -85,8 +88,9 @@ export async function startKeyward({
   );
 
   // Outermost first. Audit sits outside authentication so that refusals are recorded.
+  const faultLog = createFaultLog(logger, FAULT_LOG_INTERVAL_MS);
   const middleware = [
-    createObservation(logger, metrics),
+    createObservation(logger, metrics, faultLog),
     createAuditLog({
       audit: stores.audit,
       clock,
@@ -174,6 +178,7 @@ export async function startKeyward({
       grpc.setServing(false);
       const drainMs = Math.max(0, config.shutdownTimeoutMs - STOP_MARGIN_MS);
       await Promise.all([grpc.close(drainMs), http.close(drainMs)]);
+      faultLog.stop();
       await usage.stop();
       await stores.close();
     },
