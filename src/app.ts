@@ -5,6 +5,7 @@ import { RateLimitService } from "../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { AuditService } from "../gen/keyward/v1/audit_service_pb.js";
 import { KeyService } from "../gen/keyward/v1/key_service_pb.js";
 import { KeyspaceService } from "../gen/keyward/v1/keyspace_service_pb.js";
+import { RefusalAudit } from "./audit/refusal-audit.js";
 import { BOOTSTRAP_KEY_ID, bootstrap } from "./bootstrap.js";
 import { createKeyspaceRoles } from "./cache/keyspace-roles.js";
 import type { Config } from "./config.js";
@@ -89,12 +90,21 @@ export async function startKeyward({
 
   // Outermost first. Audit sits outside authentication so that refusals are recorded.
   const faultLog = createFaultLog(logger, FAULT_LOG_INTERVAL_MS);
+  const newEventId = (time: number) => `evt_${ulid(time)}`;
+  const refusals = new RefusalAudit({
+    audit: stores.audit,
+    logger,
+    intervalMs: config.audit.refusalIntervalMs,
+    newEventId,
+  });
+  refusals.start();
   const middleware = [
     createObservation(logger, metrics, faultLog),
     createAuditLog({
       audit: stores.audit,
+      refusals,
       clock,
-      newEventId: () => `evt_${ulid(clock())}`,
+      newEventId,
       logger,
       audited: (method) => !VERIFYING.has(method),
     }),
@@ -179,7 +189,7 @@ export async function startKeyward({
       const drainMs = Math.max(0, config.shutdownTimeoutMs - STOP_MARGIN_MS);
       await Promise.all([grpc.close(drainMs), http.close(drainMs)]);
       faultLog.stop();
-      await usage.stop();
+      await Promise.all([refusals.stop(), usage.stop()]);
       await stores.close();
     },
   };
