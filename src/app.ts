@@ -5,6 +5,7 @@ import { RateLimitService } from "../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { AuditService } from "../gen/keyward/v1/audit_service_pb.js";
 import { KeyService } from "../gen/keyward/v1/key_service_pb.js";
 import { KeyspaceService } from "../gen/keyward/v1/keyspace_service_pb.js";
+import { RefusalAudit } from "./audit/refusal-audit.js";
 import { BOOTSTRAP_KEY_ID, bootstrap } from "./bootstrap.js";
 import { createKeyspaceRoles } from "./cache/keyspace-roles.js";
 import type { Config } from "./config.js";
@@ -23,6 +24,7 @@ import { createAuthFailureLimiter } from "./rpc/auth-failure-limiter.js";
 import { createAuthentication } from "./rpc/authentication.js";
 import { bindService } from "./rpc/bind-service.js";
 import { createErrorMapping } from "./rpc/error-mapping.js";
+import { createFaultLog } from "./rpc/fault-log.js";
 import { createKeyService } from "./rpc/key-service.js";
 import { createKeyspaceService } from "./rpc/keyspace-service.js";
 import { createObservation } from "./rpc/observation.js";
@@ -60,6 +62,8 @@ export interface KeywardOptions {
 }
 
 const READINESS_TIMEOUT_MS = 1_000;
+/** Repeats of one kind of server fault within this long are summed up in one line instead of logged each. */
+const FAULT_LOG_INTERVAL_MS = 60_000;
 /** Of KEYWARD_SHUTDOWN_TIMEOUT_MS, what is kept back from draining calls to flush usage and close the stores. */
 const STOP_MARGIN_MS = 1_000;
 /** Calls that verify keys rather than manage them: authenticated as VerifyKey is, never audited. */
@@ -83,7 +87,7 @@ export async function startKeyward({
   const hasher = createKeyHasher(config.hashSecret);
   const usage = new UsageRecorder(stores.keys, logger, config.usageFlushMs);
   usage.start();
-  const newEventId = () => `evt_${ulid(clock())}`;
+  const newEventId = (time: number) => `evt_${ulid(time)}`;
   const { generatedRootKey } = await bootstrap(
     { keys: stores.keys, keyspaces: stores.keyspaces, audit: stores.audit, newEventId, hasher, clock },
     { rootKey: config.rootKey, revokeRootKey: config.revokeRootKey, devMode: config.devMode },
@@ -94,10 +98,19 @@ export async function startKeyward({
   });
 
   // Outermost first. Audit sits outside authentication so that refusals are recorded.
+  const faultLog = createFaultLog(logger, FAULT_LOG_INTERVAL_MS);
+  const refusals = new RefusalAudit({
+    audit: stores.audit,
+    logger,
+    intervalMs: config.audit.refusalIntervalMs,
+    newEventId,
+  });
+  refusals.start();
   const middleware = [
-    createObservation(logger, metrics),
+    createObservation(logger, metrics, faultLog),
     createAuditLog({
       audit: stores.audit,
+      refusals,
       clock,
       newEventId,
       logger,
@@ -197,7 +210,8 @@ export async function startKeyward({
       grpc.setServing(false);
       const drainMs = Math.max(0, config.shutdownTimeoutMs - STOP_MARGIN_MS);
       await Promise.all([grpc.close(drainMs), http.close(drainMs)]);
-      await usage.stop();
+      faultLog.stop();
+      await Promise.all([refusals.stop(), usage.stop()]);
       await stores.close();
     },
   };

@@ -26,7 +26,7 @@ export interface BootstrapDeps {
   readonly keys: KeyStore;
   readonly keyspaces: KeyspaceStore;
   readonly audit: AuditStore;
-  readonly newEventId: () => string;
+  readonly newEventId: (time: number) => string;
   readonly hasher: KeyHasher;
   readonly clock: Clock;
   readonly random?: RandomBytes;
@@ -162,7 +162,7 @@ function retire(existing: KeyRecord, now: Date): Pick<KeyChanges, "retiredSecret
 
 async function record(deps: BootstrapDeps, action: string, outcome: string, now: Date): Promise<void> {
   const event: AuditEventRecord = {
-    eventId: deps.newEventId(),
+    eventId: deps.newEventId(now.getTime()),
     time: now,
     actorKeyId: ACTOR,
     action,
@@ -171,6 +171,7 @@ async function record(deps: BootstrapDeps, action: string, outcome: string, now:
     outcome,
     peer: "",
     requestId: "",
+    count: 1,
   };
   await deps.audit.append(event);
 }

@@ -43,6 +43,12 @@ export interface Config {
   readonly ratelimitFallback: "local" | "deny";
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly degradedTtlMs: number };
   readonly usageFlushMs: number;
+  readonly audit: {
+    /** Days the audit log keeps an event; 0 keeps events for ever. */
+    readonly retentionDays: number;
+    /** Refusals before authentication are summed up per address, method and outcome over this long. */
+    readonly refusalIntervalMs: number;
+  };
   readonly logLevel: string;
   readonly shutdownTimeoutMs: number;
 }
@@ -108,6 +114,18 @@ const schema = z.object({
   KEYWARD_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   KEYWARD_CACHE_DEGRADED_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   KEYWARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  KEYWARD_AUDIT_RETENTION_DAYS: z.coerce
+    .number({ error: "must be a whole number of days (0 keeps events for ever)" })
+    .int("must be a whole number of days (0 keeps events for ever)")
+    .min(0, "must be a whole number of days (0 keeps events for ever)")
+    .max(36_500, "must be at most 36500 days")
+    .default(365),
+  KEYWARD_AUDIT_REFUSAL_INTERVAL_MS: z.coerce
+    .number({ error: "must be milliseconds between 100 and 3600000" })
+    .int("must be milliseconds between 100 and 3600000")
+    .min(100, "must be milliseconds between 100 and 3600000")
+    .max(3_600_000, "must be milliseconds between 100 and 3600000")
+    .default(60_000),
   KEYWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   KEYWARD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
 });
@@ -191,6 +209,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       degradedTtlMs: settings.KEYWARD_CACHE_DEGRADED_TTL_MS,
     },
     usageFlushMs: settings.KEYWARD_USAGE_FLUSH_MS,
+    audit: Object.freeze({
+      retentionDays: settings.KEYWARD_AUDIT_RETENTION_DAYS,
+      refusalIntervalMs: settings.KEYWARD_AUDIT_REFUSAL_INTERVAL_MS,
+    }),
     logLevel: settings.KEYWARD_LOG_LEVEL,
     shutdownTimeoutMs: settings.KEYWARD_SHUTDOWN_TIMEOUT_MS,
   });

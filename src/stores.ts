@@ -7,7 +7,7 @@ import type { Clock } from "./keys/clock.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics/metrics.js";
 import { withFallback } from "./ratelimit/fallback-rate-limiter.js";
-import type { AuditStore } from "./store/audit-store.js";
+import type { AuditRetention, AuditStore } from "./store/audit-store.js";
 import type { KeyStore } from "./store/key-store.js";
 import type { KeyspaceStore } from "./store/keyspace-store.js";
 import { MemoryAuditStore } from "./store/memory/memory-audit-store.js";
@@ -48,7 +48,9 @@ const LOCAL_ABSENT_TTL_MS = 10_000;
 
 /** MongoDB when MONGODB_URI is set, memory otherwise; Redis (cache, invalidations, rate limits) when REDIS_URL is set. */
 export async function openStores(config: Config, logger: Logger, metrics: Metrics, clock: Clock): Promise<Stores> {
-  const records = config.mongodbUri ? await openMongo(config.mongodbUri, config.mongodbDatabase) : openMemory();
+  const records = config.mongodbUri
+    ? await openMongo(config.mongodbUri, config.mongodbDatabase, config.audit)
+    : openMemory(config.audit);
   const local = { ...config.cache, absentTtlMs: LOCAL_ABSENT_TTL_MS };
   if (!config.redisUrl) {
     return {
@@ -99,23 +101,23 @@ function redisSecrets(config: Config, logger: Logger): SigningSecrets {
 
 type RecordStores = Pick<Stores, "keyspaces" | "audit" | "dependencies" | "close"> & { readonly keys: KeyStore };
 
-function openMemory(): RecordStores {
+function openMemory(retention: AuditRetention): RecordStores {
   return {
     keys: new MemoryKeyStore(),
     keyspaces: new MemoryKeyspaceStore(),
-    audit: new MemoryAuditStore(),
+    audit: new MemoryAuditStore(retention),
     dependencies: [],
     close: async () => {},
   };
 }
 
-async function openMongo(uri: string, database: string): Promise<RecordStores> {
+async function openMongo(uri: string, database: string, retention: AuditRetention): Promise<RecordStores> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: MONGODB_SELECTION_TIMEOUT_MS, appName: "keyward" });
   const db = client.db(database);
   const [keys, keyspaces, audit] = await Promise.all([
     MongoKeyStore.open(db),
     MongoKeyspaceStore.open(db),
-    MongoAuditStore.open(db),
+    MongoAuditStore.open(db, retention),
   ]);
   return {
     keys,

@@ -29,6 +29,10 @@ describe("loadConfig", () => {
     ["KEYWARD_REDIS_SECRET", "too-short"],
     ["KEYWARD_REDIS_SECRET_PREVIOUS", "too-short"],
     ["KEYWARD_LOG_LEVEL", "loud"],
+    ["KEYWARD_AUDIT_RETENTION_DAYS", "-3"],
+    ["KEYWARD_AUDIT_RETENTION_DAYS", "1.5"],
+    ["KEYWARD_AUDIT_REFUSAL_INTERVAL_MS", "50"],
+    ["KEYWARD_AUDIT_REFUSAL_INTERVAL_MS", "7200000"],
   ])("names %s when its value is bad, without echoing the value", (variable, value) => {
     let error: unknown;
     try {
@@ -65,5 +69,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ KEYWARD_REVOKE_ROOT_KEY: "true", KEYWARD_ROOT_KEY: generateRootKey() })).toThrow(
       /contradict/,
     );
+  });
+
+  it("keeps audit events a year and sums up refusals before authentication per minute, unless told otherwise", () => {
+    expect(loadConfig({}).audit).toEqual({ retentionDays: 365, refusalIntervalMs: 60_000 });
+    expect(loadConfig({ KEYWARD_AUDIT_RETENTION_DAYS: "0", KEYWARD_AUDIT_REFUSAL_INTERVAL_MS: "5000" }).audit).toEqual({
+      retentionDays: 0,
+      refusalIntervalMs: 5_000,
+    });
   });
 });

@@ -1,23 +1,31 @@
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { AuditEventRecord } from "../audit/audit-event.js";
+import type { RefusalAudit } from "../audit/refusal-audit.js";
 import type { Clock } from "../keys/clock.js";
 import type { Logger } from "../logger.js";
 import type { AuditStore } from "../store/audit-store.js";
 import type { Middleware, Response } from "./call.js";
 import { toConnectError } from "./error-mapping.js";
+import { peerAddress } from "./peer-address.js";
 
 /**
  * Records every call of an audited method, whatever its outcome: who (the
  * root key), what (the method), when, on which keyspace and key, how it ended,
  * and from where. It sits outside authentication so that refused callers are
- * recorded too. A record that cannot be written is logged in full (it holds no
- * secret) rather than failing a call that has already taken effect.
+ * recorded too; but a call that ends without a principal (refused before
+ * authentication) is only counted in `refusals`, which writes one event per
+ * address, method and outcome per interval: callers without a root key cannot
+ * fill the log or slow the calls of those with one. A record that cannot be
+ * written is logged in full (it holds no secret) rather than failing a call
+ * that has already taken effect.
  */
 export function createAuditLog(options: {
   readonly audit: AuditStore;
+  readonly refusals: Pick<RefusalAudit, "record">;
   readonly clock: Clock;
-  readonly newEventId: () => string;
+  /** An event id for an event at this time (ids sort by time). */
+  readonly newEventId: (time: number) => string;
   readonly logger: Logger;
   readonly audited: (method: DescMethodUnary) => boolean;
 }): Middleware {
@@ -33,20 +41,32 @@ export function createAuditLog(options: {
         outcome = codeName(toConnectError(error).code);
         throw error;
       } finally {
-        const event: AuditEventRecord = {
-          eventId: options.newEventId(),
-          time: new Date(options.clock()),
-          actorKeyId: call.principal?.keyId ?? "",
-          action: method.name,
-          keyspaceId: call.target?.keyspaceId ?? "",
-          keyId: call.target?.keyId ?? createdKeyId(response),
-          outcome,
-          peer: call.peer,
-          requestId: call.requestId,
-        };
-        await options.audit.append(event).catch((error: unknown) => {
-          options.logger.error({ err: error, auditEvent: event }, "audit event could not be stored");
-        });
+        const now = options.clock();
+        if (!call.principal) {
+          options.refusals.record({
+            address: peerAddress(call.peer),
+            action: method.name,
+            outcome,
+            time: new Date(now),
+            requestId: call.requestId,
+          });
+        } else {
+          const event: AuditEventRecord = {
+            eventId: options.newEventId(now),
+            time: new Date(now),
+            actorKeyId: call.principal.keyId,
+            action: method.name,
+            keyspaceId: call.target?.keyspaceId ?? "",
+            keyId: call.target?.keyId ?? createdKeyId(response),
+            outcome,
+            peer: call.peer,
+            requestId: call.requestId,
+            count: 1,
+          };
+          await options.audit.append(event).catch((error: unknown) => {
+            options.logger.error({ err: error, auditEvent: event }, "audit event could not be stored");
+          });
+        }
       }
     };
   };

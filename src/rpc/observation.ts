@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Middleware } from "./call.js";
+import type { FaultLog } from "./fault-log.js";
 
 /** Codes that point at Keyward or its stores rather than at the caller. */
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unavailable, Code.Unknown, Code.DataLoss, Code.Unimplemented]);
@@ -9,10 +10,11 @@ const SERVER_FAULTS = new Set([Code.Internal, Code.Unavailable, Code.Unknown, Co
 /**
  * One log line and one latency sample per call: method, outcome, duration,
  * request id, caller. Calls that succeed log at debug (VerifyKey runs
- * thousands of times a second); caller errors at info; server faults at error
- * with their cause.
+ * thousands of times a second); caller errors at info; server faults go to
+ * the fault log, which logs the first of a kind at error with its cause and
+ * sums up the repeats, so that an outage does not log a stack per call.
  */
-export function createObservation(logger: Logger, metrics: Pick<Metrics, "rpc">): Middleware {
+export function createObservation(logger: Logger, metrics: Pick<Metrics, "rpc">, faults: FaultLog): Middleware {
   return (next, method) => {
     const rpc = `${method.parent.typeName}/${method.name}`;
     // Promise chaining rather than async/await: one promise fewer per call on the hot path.
@@ -35,7 +37,8 @@ export function createObservation(logger: Logger, metrics: Pick<Metrics, "rpc">)
           metrics.rpc(rpc, Code[code], (performance.now() - started) / 1000);
           const line = { ...fields(), code: Code[code], message: error instanceof Error ? error.message : "" };
           if (SERVER_FAULTS.has(code)) {
-            logger.error({ ...line, err: error instanceof ConnectError ? error.cause : error }, "call failed");
+            const cause = error instanceof ConnectError ? error.cause : error;
+            faults.fault({ rpc, code: line.code, message: line.message, cause }, line);
           } else {
             logger.info(line, "call rejected");
           }

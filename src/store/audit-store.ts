@@ -16,9 +16,17 @@ export interface AuditQuery {
   readonly limit: number;
 }
 
-/** Where the audit log lives. Events are only ever appended. */
+/** How long the audit log keeps events. */
+export interface AuditRetention {
+  /** Events older than this many days are removed; 0 keeps them for ever. */
+  readonly retentionDays: number;
+}
+
+/** Where the audit log lives. Events are only ever appended, and removed once past the retention. */
 export interface AuditStore {
   append(event: AuditEventRecord): Promise<void>;
+  /** Appends several events in one write. */
+  appendMany(events: readonly AuditEventRecord[]): Promise<void>;
   /** Events matching the query, newest first. */
   list(query: AuditQuery): Promise<AuditEventRecord[]>;
 }

@@ -20,9 +20,23 @@ export interface CreditSpend {
 /** UpdateCredits: add to the credits, or set them. */
 export type CreditChange = { readonly add: number } | { readonly set: number };
 
+/**
+ * How many of its latest usage batch ids a key remembers. A retried batch
+ * counts once as long as fewer than this many other batches (from any
+ * replica) reached the key between the failed attempt and the retry; the
+ * recorder retries at its next interval.
+ */
+export const USAGE_BATCHES_REMEMBERED = 16;
+
 /** Verifications of one key since the last write-back. */
 export interface UsageUpdate {
   readonly keyId: string;
+  /**
+   * The write-back this update belongs to. A key applies each batch id once,
+   * so a batch retried after a failure that left it unclear which part was
+   * applied never counts twice.
+   */
+  readonly batchId: string;
   readonly counts: UsageCounts;
   /** The latest successful verification among them, if any. */
   readonly lastUsedAt?: Date;
@@ -58,7 +72,11 @@ export interface KeyStore {
   refillCredits(keyId: string, amount: number, periodStart: Date, now: Date): Promise<boolean>;
   /** Adds or sets credits of a key with a credit limit; answers the credits now, or undefined when there is no such key or it has no limit. */
   changeCredits(keyId: string, change: CreditChange): Promise<number | undefined>;
-  /** Adds usage counts and moves last_used_at forward, in one batch for many keys. */
+  /**
+   * Adds usage counts and moves last_used_at forward, in one batch for many
+   * keys; an update whose batch id the key has already applied (among its
+   * most recent ones) changes nothing.
+   */
   recordUsage(updates: readonly UsageUpdate[]): Promise<void>;
   /** Removes the key; answers whether it existed. */
   delete(keyId: string): Promise<boolean>;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { UsageCounts, UsageOutcome } from "../keys/key-record.js";
 import type { Logger } from "../logger.js";
 import type { KeyStore, UsageUpdate } from "../store/key-store.js";
@@ -8,11 +9,16 @@ const MAX_PENDING_KEYS = 100_000;
 /**
  * Counts verifications by key and outcome in memory and writes them to the
  * key store in one batch every interval, never one write per verification.
- * A batch that fails is merged back and retried with the next one. What is
- * lost if the process dies: at most one interval of counts.
+ * Every batch has an id; a batch that fails is retried unchanged, with the
+ * same id, before anything newer is written, and the store applies a batch id
+ * once per key: a write that failed after part of it was applied (or with no
+ * way to tell) is never counted twice. What is lost if the process dies: at
+ * most one interval of counts, and a batch still failing at stop.
  */
 export class UsageRecorder {
   private pending = new Map<string, { counts: UsageCounts; lastUsedAt?: Date }>();
+  /** A batch whose write failed; the store may hold any part of it. */
+  private unconfirmed?: readonly UsageUpdate[];
   private timer?: NodeJS.Timeout;
   private flushing = Promise.resolve();
 
@@ -20,6 +26,7 @@ export class UsageRecorder {
     private readonly store: Pick<KeyStore, "recordUsage">,
     private readonly logger: Logger,
     private readonly intervalMs: number,
+    private readonly newBatchId: () => string = () => randomBytes(9).toString("base64url"),
   ) {}
 
   record(keyId: string, outcome: UsageOutcome, now: number): void {
@@ -38,36 +45,41 @@ export class UsageRecorder {
     this.timer.unref();
   }
 
-  /** Writes what has been counted; resolves when it is stored (or put back for the next try). */
+  /** Writes what has been counted; resolves when it is stored (or kept for the next try). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writeBatch());
+    this.flushing = this.flushing.then(() => this.writeBatches());
     return this.flushing;
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+    if (this.unconfirmed) {
+      this.logger.error({ keys: this.unconfirmed.length }, "usage counts could not be written before stopping");
+    }
   }
 
-  private async writeBatch(): Promise<void> {
+  private async writeBatches(): Promise<void> {
+    if (this.unconfirmed && !(await this.write(this.unconfirmed))) return;
+    this.unconfirmed = undefined;
     if (this.pending.size === 0) return;
-    const batch = this.pending;
+    const batchId = this.newBatchId();
+    const batch = [...this.pending].map(([keyId, entry]) => ({ keyId, batchId, ...entry }));
     this.pending = new Map();
-    const updates: UsageUpdate[] = [...batch].map(([keyId, entry]) => ({ keyId, ...entry }));
-    try {
-      await this.store.recordUsage(updates);
-    } catch (error) {
-      this.logger.warn({ err: error, keys: updates.length }, "usage write-back failed; retrying with the next batch");
-      for (const update of updates) this.mergeBack(update);
-    }
+    if (!(await this.write(batch))) this.unconfirmed = batch;
   }
 
-  private mergeBack({ keyId, counts, lastUsedAt }: UsageUpdate): void {
-    const entry = this.pending.get(keyId) ?? { counts: {} };
-    for (const [outcome, count] of Object.entries(counts) as [UsageOutcome, number][]) {
-      entry.counts[outcome] = (entry.counts[outcome] ?? 0) + count;
+  /** Answers whether the store took the batch. */
+  private async write(batch: readonly UsageUpdate[]): Promise<boolean> {
+    try {
+      await this.store.recordUsage(batch);
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { err: error, keys: batch.length },
+        "usage write-back failed; retrying the same batch next time",
+      );
+      return false;
     }
-    if (lastUsedAt && (!entry.lastUsedAt || lastUsedAt > entry.lastUsedAt)) entry.lastUsedAt = lastUsedAt;
-    this.pending.set(keyId, entry);
   }
 }

@@ -17,7 +17,7 @@ let secrets: string[];
 let alphaKeyId: string;
 
 beforeAll(async () => {
-  keyward = await startTestKeyward();
+  keyward = await startTestKeyward({ KEYWARD_AUDIT_REFUSAL_INTERVAL_MS: "100" });
   admin = connectRoute("connect → HTTP port", keyward);
   await admin.call(KeyspaceService.method.createKeyspace, { keyspaceId: "alpha", name: "alpha" });
   const created = await admin.call(K.createKey, { keyspaceId: "alpha", name: "audited" });
@@ -65,10 +65,18 @@ describe("the audit log", () => {
     expect(events).toEqual([]);
   });
 
-  it("records callers that fail to authenticate, without an actor", async () => {
+  it("records callers that fail to authenticate, without an actor, summed up per address within an interval", async () => {
     await callError(admin.call(K.listKeys, {}, { authorization: "Bearer nonsense" }));
-    const { events } = await admin.call(listAuditEvents, { action: "ListKeys", pageSize: 1 });
-    expect(events[0]).toMatchObject({ actorKeyId: "", outcome: "UNAUTHENTICATED" });
+    const latest = async () => (await admin.call(listAuditEvents, { action: "ListKeys", pageSize: 1 })).events[0];
+    await expect
+      .poll(latest)
+      .toMatchObject({ actorKeyId: "", outcome: "UNAUTHENTICATED", peer: "127.0.0.1", count: 1 });
+  });
+
+  it("says each management call stands for one call", async () => {
+    const { events } = await admin.call(listAuditEvents, { actorKeyId: BOOTSTRAP_KEY_ID });
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((event) => event.count === 1)).toBe(true);
   });
 
   it("never holds a secret", async () => {

@@ -20,6 +20,7 @@ function sampleEvent(overrides: Partial<AuditEventRecord> = {}): AuditEventRecor
     outcome: "OK",
     peer: "127.0.0.1:5000",
     requestId: `req-${sequence}`,
+    count: 1,
     ...overrides,
   };
 }
@@ -67,6 +68,15 @@ export function auditStoreContract(adapter: string, open: () => Promise<AuditSto
       expect(ids(await store.list({ keyspaces: { in: [keyspaceId] }, beforeEventId: b.eventId, limit: 2 }))).toEqual([
         a.eventId,
       ]);
+    });
+
+    it("appends several events in one write, each with how many calls it stands for", async () => {
+      const actorKeyId = `key_01MANY${sequence}`;
+      const summed = sampleEvent({ actorKeyId, peer: "10.0.0.7", count: 2_000, outcome: "UNAUTHENTICATED" });
+      const single = sampleEvent({ actorKeyId });
+      await store.appendMany([summed, single]);
+      await store.appendMany([]);
+      expect(await store.list({ actorKeyId, limit: 10 })).toEqual([single, summed]);
     });
 
     it("keeps keyspaces a filter excludes out of a listing", async () => {

@@ -225,11 +225,16 @@ export function keyStoreContract(adapter: string, open: () => Promise<StoreUnder
       await store.insert(a);
       await store.insert(b);
       await store.recordUsage([
-        { keyId: a.keyId, counts: { valid: 3, rateLimited: 1 }, lastUsedAt: new Date("2026-04-01T00:00:00Z") },
-        { keyId: b.keyId, counts: { revoked: 2 }, lastUsedAt: new Date("2026-04-01T00:00:00Z") },
-        { keyId: "key_01NOSUCHKEY000000000000000", counts: { valid: 1 } },
+        {
+          keyId: a.keyId,
+          batchId: "batch-a1",
+          counts: { valid: 3, rateLimited: 1 },
+          lastUsedAt: new Date("2026-04-01T00:00:00Z"),
+        },
+        { keyId: b.keyId, batchId: "batch-a1", counts: { revoked: 2 }, lastUsedAt: new Date("2026-04-01T00:00:00Z") },
+        { keyId: "key_01NOSUCHKEY000000000000000", batchId: "batch-a1", counts: { valid: 1 } },
       ]);
-      await store.recordUsage([{ keyId: a.keyId, counts: { valid: 2 } }]);
+      await store.recordUsage([{ keyId: a.keyId, batchId: "batch-a2", counts: { valid: 2 } }]);
       expect(await store.get(a.keyId)).toMatchObject({
         usage: { valid: 5, rateLimited: 1 },
         lastUsedAt: new Date("2026-04-01T00:00:00Z"),
@@ -239,6 +244,28 @@ export function keyStoreContract(adapter: string, open: () => Promise<StoreUnder
         lastUsedAt: new Date("2026-05-01T00:00:00Z"),
       });
       await store.recordUsage([]);
+    });
+
+    it("issue 9 item 11e: a usage batch written again (the retry of a partly failed write-back) counts once per key", async () => {
+      const [a, b] = [sampleRecord(), sampleRecord()];
+      await store.insert(a);
+      await store.insert(b);
+      const batch = [
+        { keyId: a.keyId, batchId: "batch-b1", counts: { valid: 3 } },
+        { keyId: b.keyId, batchId: "batch-b1", counts: { valid: 5, revoked: 1 } },
+      ];
+      // The write reached the store for `a` only, then failed: the writer cannot tell which part landed.
+      await store.recordUsage(batch.slice(0, 1));
+      // Another replica's batch lands on the same key in between.
+      await store.recordUsage([{ keyId: a.keyId, batchId: "other-replica-1", counts: { valid: 1 } }]);
+      // The retry, unchanged; and once more, as when the answer to the retry was lost too.
+      await store.recordUsage(batch);
+      await store.recordUsage(batch);
+      expect((await store.get(a.keyId))?.usage).toEqual({ valid: 4 });
+      expect((await store.get(b.keyId))?.usage).toEqual({ valid: 5, revoked: 1 });
+      // A later batch counts as usual.
+      await store.recordUsage([{ keyId: a.keyId, batchId: "batch-b2", counts: { valid: 2 } }]);
+      expect((await store.get(a.keyId))?.usage).toEqual({ valid: 6 });
     });
 
     it("deletes a key so that neither its id nor its hash finds it", async () => {

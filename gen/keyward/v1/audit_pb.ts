@@ -12,11 +12,14 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/audit.proto.
  */
 export const file_keyward_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("ChZrZXl3YXJkL3YxL2F1ZGl0LnByb3RvEgprZXl3YXJkLnYxIsYBCgpBdWRpdEV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGFjdG9yX2tleV9pZBgDIAEoCRIOCgZhY3Rpb24YBCABKAkSEwoLa2V5c3BhY2VfaWQYBSABKAkSDgoGa2V5X2lkGAYgASgJEg8KB291dGNvbWUYByABKAkSDAoEcGVlchgIIAEoCRISCgpyZXF1ZXN0X2lkGAkgASgJYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChZrZXl3YXJkL3YxL2F1ZGl0LnByb3RvEgprZXl3YXJkLnYxItUBCgpBdWRpdEV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGFjdG9yX2tleV9pZBgDIAEoCRIOCgZhY3Rpb24YBCABKAkSEwoLa2V5c3BhY2VfaWQYBSABKAkSDgoGa2V5X2lkGAYgASgJEg8KB291dGNvbWUYByABKAkSDAoEcGVlchgIIAEoCRISCgpyZXF1ZXN0X2lkGAkgASgJEg0KBWNvdW50GAogASgNYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * One management call: who made it, what it did, to what, and how it ended.
- * Never holds a secret.
+ * Calls refused before authentication (no valid root key) are summed up
+ * instead: one event per caller address, method and outcome per interval
+ * (KEYWARD_AUDIT_REFUSAL_INTERVAL_MS), with `count` saying how many calls it
+ * stands for. Never holds a secret.
  *
  * @generated from message keyward.v1.AuditEvent
  */
@@ -29,6 +32,8 @@ export type AuditEvent = Message<"keyward.v1.AuditEvent"> & {
   eventId: string;
 
   /**
+   * When the call was made; for a summed-up event, when the first of its calls was.
+   *
    * @generated from field: google.protobuf.Timestamp time = 2;
    */
   time?: Timestamp | undefined;
@@ -67,16 +72,28 @@ export type AuditEvent = Message<"keyward.v1.AuditEvent"> & {
   outcome: string;
 
   /**
-   * The caller's address as Keyward saw it.
+   * The caller's address as Keyward saw it. For a summed-up event the address
+   * without a port, or "*" for the addresses beyond those Keyward tracks at
+   * once (a flood from many addresses is folded into one event per method and
+   * outcome).
    *
    * @generated from field: string peer = 8;
    */
   peer: string;
 
   /**
+   * For a summed-up event, the request id of its first call.
+   *
    * @generated from field: string request_id = 9;
    */
   requestId: string;
+
+  /**
+   * How many calls the event stands for: 1 for a single call.
+   *
+   * @generated from field: uint32 count = 10;
+   */
+  count: number;
 };
 
 /**

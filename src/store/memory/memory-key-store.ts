@@ -1,6 +1,13 @@
 import { assertCost } from "../../keys/cost.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
-import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../key-store.js";
+import {
+  type CreditChange,
+  type CreditSpend,
+  type KeyQuery,
+  type KeyStore,
+  USAGE_BATCHES_REMEMBERED,
+  type UsageUpdate,
+} from "../key-store.js";
 import { keyspacePasses } from "../keyspace-filter.js";
 import { DuplicateRecordError } from "../store-errors.js";
 
@@ -11,6 +18,8 @@ import { DuplicateRecordError } from "../store-errors.js";
 export class MemoryKeyStore implements KeyStore {
   private readonly records = new Map<string, KeyRecord>();
   private readonly keyIdByHash = new Map<string, string>();
+  /** The latest usage batch ids each key applied, as MongoDB keeps them in `usageBatches`. */
+  private readonly usageBatches = new Map<string, string[]>();
 
   async insert(record: KeyRecord): Promise<void> {
     if (this.records.has(record.keyId)) throw new DuplicateRecordError("key id");
@@ -75,9 +84,12 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async recordUsage(updates: readonly UsageUpdate[]): Promise<void> {
-    for (const { keyId, counts, lastUsedAt } of updates) {
+    for (const { keyId, batchId, counts, lastUsedAt } of updates) {
       const record = this.records.get(keyId);
-      if (!record) continue;
+      const applied = this.usageBatches.get(keyId) ?? [];
+      if (!record) this.usageBatches.delete(keyId);
+      if (!record || applied.includes(batchId)) continue;
+      this.usageBatches.set(keyId, [...applied, batchId].slice(-USAGE_BATCHES_REMEMBERED));
       const usage = { ...record.usage };
       for (const [outcome, count] of Object.entries(counts) as [keyof typeof usage, number][]) {
         usage[outcome] = (usage[outcome] ?? 0) + count;

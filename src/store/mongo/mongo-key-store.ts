@@ -1,7 +1,14 @@
 import type { Collection, Db, Filter } from "mongodb";
 import { assertCost } from "../../keys/cost.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
-import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../key-store.js";
+import {
+  type CreditChange,
+  type CreditSpend,
+  type KeyQuery,
+  type KeyStore,
+  USAGE_BATCHES_REMEMBERED,
+  type UsageUpdate,
+} from "../key-store.js";
 import { keyspaceCondition } from "../keyspace-filter.js";
 import { fromDocument, type KeyDocument, toDocument, toUpdate } from "./key-document.js";
 import { mongoCall } from "./mongo-errors.js";
@@ -104,11 +111,15 @@ export class MongoKeyStore implements KeyStore {
 
   async recordUsage(updates: readonly UsageUpdate[]): Promise<void> {
     if (updates.length === 0) return;
-    const operations = updates.map(({ keyId, counts, lastUsedAt }) => ({
+    // Each key keeps the ids of the batches it applied last (`usageBatches`); an update
+    // whose batch is among them is skipped, so a batch retried after an unordered
+    // bulkWrite failed part-way adds each key's counts once.
+    const operations = updates.map(({ keyId, batchId, counts, lastUsedAt }) => ({
       updateOne: {
-        filter: { keyId },
+        filter: { keyId, usageBatches: { $ne: batchId } },
         update: {
           $inc: Object.fromEntries(Object.entries(counts).map(([outcome, count]) => [`usage.${outcome}`, count])),
+          $push: { usageBatches: { $each: [batchId], $slice: -USAGE_BATCHES_REMEMBERED } },
           ...(lastUsedAt && { $max: { lastUsedAt } }),
         },
       },
