@@ -25,6 +25,7 @@ import { bindService } from "./rpc/bind-service.js";
 import { createErrorMapping } from "./rpc/error-mapping.js";
 import { createKeyService } from "./rpc/key-service.js";
 import { createKeyspaceService } from "./rpc/keyspace-service.js";
+import { createMethodAuthorization } from "./rpc/method-authorization.js";
 import { createObservation } from "./rpc/observation.js";
 import { createRootKeyAuthenticator } from "./rpc/root-key-authenticator.js";
 import { createValidation } from "./rpc/validation.js";
@@ -84,7 +85,9 @@ export async function startKeyward({
     { rootKey: config.rootKey, devMode: config.devMode },
   );
 
-  // Outermost first. Audit sits outside authentication so that refusals are recorded.
+  // Outermost first. Audit sits outside authentication so that refusals are recorded. Whether the caller
+  // may call the method at all is settled before its request is validated: validation is work done for it.
+  const needsRootKey = (method: DescMethodUnary) => !(VERIFYING.has(method) && config.verifyAuth === "none");
   const middleware = [
     createObservation(logger, metrics),
     createAuditLog({
@@ -103,8 +106,9 @@ export async function startKeyward({
         keysVersion: () => stores.keys.version,
       }),
       failures: createAuthFailureLimiter(config.authFailuresPerMinute, clock),
-      needsRootKey: (method) => !(VERIFYING.has(method) && config.verifyAuth === "none"),
+      needsRootKey,
     }),
+    createMethodAuthorization({ needsPrincipal: needsRootKey }),
     createValidation(),
   ];
   const keyService = createKeyService({
