@@ -44,7 +44,7 @@ const LOCAL_ABSENT_TTL_MS = 10_000;
 
 /** MongoDB when MONGODB_URI is set, memory otherwise; Redis (cache, invalidations, rate limits) when REDIS_URL is set. */
 export async function openStores(config: Config, logger: Logger, metrics: Metrics): Promise<Stores> {
-  const records = config.mongodbUri ? await openMongo(config.mongodbUri, config.mongodbDatabase) : openMemory();
+  const records = config.mongodbUri ? await openMongo(config.mongodbUri, config.mongodbDatabase, logger) : openMemory();
   const local = { ...config.cache, absentTtlMs: LOCAL_ABSENT_TTL_MS };
   if (!config.redisUrl) {
     return {
@@ -89,11 +89,11 @@ function openMemory(): RecordStores {
   };
 }
 
-async function openMongo(uri: string, database: string): Promise<RecordStores> {
+async function openMongo(uri: string, database: string, logger: Logger): Promise<RecordStores> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: MONGODB_SELECTION_TIMEOUT_MS, appName: "keyward" });
   const db = client.db(database);
   const [keys, keyspaces, audit] = await Promise.all([
-    MongoKeyStore.open(db),
+    MongoKeyStore.open(db, logger),
     MongoKeyspaceStore.open(db),
     MongoAuditStore.open(db),
   ]);
