@@ -19,7 +19,7 @@ const EMPTY: Plan = { lists: [], messages: [] };
  * for a field mask limited to a list of paths (`field_mask.in`): it cannot
  * usefully name more paths than the list holds.
  */
-export function createOverMaxItems(): (schema: DescMessage, message: Message) => boolean {
+export function createOverMaxItems(): (schema: DescMessage) => (message: Message) => boolean {
   const plans = new Map<DescMessage, Plan>();
 
   function planFor(schema: DescMessage): Plan {
@@ -72,5 +72,9 @@ export function createOverMaxItems(): (schema: DescMessage, message: Message) =>
     return false;
   }
 
-  return (schema, message) => over(planFor(schema), message as unknown as Record<string, unknown>);
+  // Planned once per message type, when the caller asks (at start-up), not per call.
+  return (schema) => {
+    const plan = planFor(schema);
+    return (message) => over(plan, message as unknown as Record<string, unknown>);
+  };
 }

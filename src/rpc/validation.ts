@@ -29,11 +29,14 @@ export function createValidation(): Middleware {
   const validator = createValidator();
   const firstViolationOnly = createValidator({ failFast: true });
   const overMaxItems = createOverMaxItems();
-  return (next, method) => (request, call) => {
-    const stopEarly = overMaxItems(method.input, request);
-    const result = (stopEarly ? firstViolationOnly : validator).validate(method.input, request);
-    if (result.kind === "valid") return next(request, call);
-    return Promise.reject(invalidArgument(result, stopEarly));
+  return (next, method) => {
+    const isOverMaxItems = overMaxItems(method.input);
+    return (request, call) => {
+      const stopEarly = isOverMaxItems(request);
+      const result = (stopEarly ? firstViolationOnly : validator).validate(method.input, request);
+      if (result.kind === "valid") return next(request, call);
+      return Promise.reject(invalidArgument(result, stopEarly));
+    };
   };
 }
 
