@@ -1,4 +1,4 @@
-import type { DescMethodUnary } from "@bufbuild/protobuf";
+import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { RateLimitService } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
@@ -6,9 +6,12 @@ import { AuditService } from "../../gen/keyward/v1/audit_service_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { KeyspaceService } from "../../gen/keyward/v1/keyspace_service_pb.js";
 import { type Action, mayAnywhere } from "../auth/principal.js";
-import type { Middleware } from "./call.js";
+import { KEY_ID_PATTERN } from "../keys/key-id.js";
+import type { Call, Middleware } from "./call.js";
 
 const K = KeyService.method;
+/** The protos' keyspace_id pattern. */
+const KEYSPACE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const KS = KeyspaceService.method;
 
 /** The action each method takes, in some keyspace; a method missing here cannot be served. */
@@ -55,9 +58,23 @@ export function createMethodAuthorization(options: {
         return Promise.reject(new Error(`${method.name} ran without authentication`));
       }
       if (!mayAnywhere(call.principal, action)) {
+        call.target = namedTarget(request);
         return Promise.reject(new ConnectError("permission denied", Code.PermissionDenied));
       }
       return next(request, call);
     };
+  };
+}
+
+/**
+ * The key and keyspace a refused request names, for the audit log, as the
+ * services record them; only where they are well-formed, since the request
+ * has not been validated.
+ */
+function namedTarget(request: Message): Call["target"] {
+  const { keyId, keyspaceId } = request as { keyId?: unknown; keyspaceId?: unknown };
+  return {
+    ...(typeof keyId === "string" && KEY_ID_PATTERN.test(keyId) && { keyId }),
+    ...(typeof keyspaceId === "string" && KEYSPACE_ID_PATTERN.test(keyspaceId) && { keyspaceId }),
   };
 }

@@ -76,6 +76,20 @@ describe("issue 9 item 9: the method-authorization step", () => {
     }
   });
 
+  it("names the target of a refused call for the audit log, when the (unvalidated) request names it well-formed", async () => {
+    const refuse = async (method: DescMethodUnary, request: object) => {
+      const call = { method, principal: holding() } as Call;
+      const step = createMethodAuthorization({ needsPrincipal: () => true })(async () => ({}), method);
+      await step(create(method.input, request as never), call).catch(() => {});
+      return call.target;
+    };
+    const keyId = "key_01JD7Z4V0S8F3QJ4M2W6XK9P5R";
+    expect(await refuse(KeyService.method.deleteKey, { keyId })).toEqual({ keyId });
+    expect(await refuse(KeyService.method.createKey, { keyspaceId: "billing" })).toEqual({ keyspaceId: "billing" });
+    expect(await refuse(KeyService.method.deleteKey, { keyId: `${keyId}${"x".repeat(10_000)}` })).toEqual({});
+    expect(await refuse(KeyspaceService.method.getKeyspace, { keyspaceId: "Not An Id" })).toEqual({});
+  });
+
   it("lets a call without a principal through only where none is needed (verification under KEYWARD_VERIFY_AUTH=none)", async () => {
     expect(await outcome(KeyService.method.verifyKey, undefined, false)).toEqual({ passedOn: true, error: undefined });
     const unauthenticated = await outcome(KeyService.method.getKey, undefined, true);
