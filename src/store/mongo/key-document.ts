@@ -47,7 +47,8 @@ const keyDocumentSchema = z.object({
       lastRefilledAt: z.date().optional(),
     })
     .optional(),
-  ratelimits: z.array(z.object({ name: z.string(), limit: count, durationMs: count })),
+  // A Duration with nanoseconds makes a fraction of a millisecond.
+  ratelimits: z.array(z.object({ name: z.string(), limit: count, durationMs: z.number().nonnegative() })),
   prefix: z.string(),
   byteLength: count,
   start: z.string(),
