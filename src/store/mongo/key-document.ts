@@ -20,7 +20,8 @@ const usageCount = count.nonnegative().optional();
 
 /**
  * What every key document must look like to be read: exactly what
- * `toDocument` writes. Fields it does not know are dropped (`_id` among them).
+ * `toDocument` writes. Fields it does not know are dropped (`_id` among them);
+ * a field of KeyDocument missing here, optional or not, fails to compile.
  */
 const keyDocumentSchema = z.object({
   keyId: z.string(),
@@ -70,7 +71,7 @@ const keyDocumentSchema = z.object({
   revoked: z.boolean(),
   revokedAt: z.date().optional(),
   revocationReason: z.string(),
-}) satisfies z.ZodType<KeyDocument>;
+} satisfies { [Field in keyof KeyDocument]-?: z.ZodType }) satisfies z.ZodType<KeyDocument>;
 
 /** The record as a document. */
 export function toDocument(record: KeyRecord): KeyDocument {
