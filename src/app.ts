@@ -27,6 +27,7 @@ import { createErrorMapping } from "./rpc/error-mapping.js";
 import { createFaultLog } from "./rpc/fault-log.js";
 import { createKeyService } from "./rpc/key-service.js";
 import { createKeyspaceService } from "./rpc/keyspace-service.js";
+import { createMethodAuthorization } from "./rpc/method-authorization.js";
 import { createObservation } from "./rpc/observation.js";
 import { createRootKeyAuthenticator } from "./rpc/root-key-authenticator.js";
 import { createValidation } from "./rpc/validation.js";
@@ -97,7 +98,9 @@ export async function startKeyward({
     throw error;
   });
 
-  // Outermost first. Audit sits outside authentication so that refusals are recorded.
+  // Outermost first. Audit sits outside authentication so that refusals are recorded. Whether the caller
+  // may call the method at all is settled before its request is validated: validation is work done for it.
+  const needsRootKey = (method: DescMethodUnary) => !(VERIFYING.has(method) && config.verifyAuth === "none");
   const faultLog = createFaultLog(logger, FAULT_LOG_INTERVAL_MS);
   const refusals = new RefusalAudit({
     audit: stores.audit,
@@ -125,8 +128,9 @@ export async function startKeyward({
         keysVersion: () => stores.keys.version,
       }),
       failures: createAuthFailureLimiter(config.authFailuresPerMinute, clock),
-      needsRootKey: (method) => !(VERIFYING.has(method) && config.verifyAuth === "none"),
+      needsRootKey,
     }),
+    createMethodAuthorization({ needsPrincipal: needsRootKey }),
     createValidation(),
   ];
   const verify = createVerification({

@@ -49,7 +49,7 @@ const LOCAL_ABSENT_TTL_MS = 10_000;
 /** MongoDB when MONGODB_URI is set, memory otherwise; Redis (cache, invalidations, rate limits) when REDIS_URL is set. */
 export async function openStores(config: Config, logger: Logger, metrics: Metrics, clock: Clock): Promise<Stores> {
   const records = config.mongodbUri
-    ? await openMongo(config.mongodbUri, config.mongodbDatabase, config.audit)
+    ? await openMongo(config.mongodbUri, config.mongodbDatabase, config.audit, logger)
     : openMemory(config.audit);
   const local = { ...config.cache, absentTtlMs: LOCAL_ABSENT_TTL_MS };
   if (!config.redisUrl) {
@@ -111,11 +111,16 @@ function openMemory(retention: AuditRetention): RecordStores {
   };
 }
 
-async function openMongo(uri: string, database: string, retention: AuditRetention): Promise<RecordStores> {
+async function openMongo(
+  uri: string,
+  database: string,
+  retention: AuditRetention,
+  logger: Logger,
+): Promise<RecordStores> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: MONGODB_SELECTION_TIMEOUT_MS, appName: "keyward" });
   const db = client.db(database);
   const [keys, keyspaces, audit] = await Promise.all([
-    MongoKeyStore.open(db),
+    MongoKeyStore.open(db, logger),
     MongoKeyspaceStore.open(db),
     MongoAuditStore.open(db, retention),
   ]);

@@ -11,6 +11,7 @@ import {
   permissionFor,
 } from "../auth/principal.js";
 import type { KeyRecord } from "../keys/key-record.js";
+import { CorruptRecordError } from "../store/corrupt-record-error.js";
 import type { KeyStore } from "../store/key-store.js";
 import type { KeyspaceFilter } from "../store/keyspace-filter.js";
 import type { Call } from "./call.js";
@@ -44,20 +45,44 @@ export function authorizeRequested(call: Call, action: Action, keyspaceId: strin
 /**
  * The key the caller wants to act on. NOT_FOUND only for callers who could see
  * the key wherever it lived; everyone else gets PERMISSION_DENIED whether the
- * key is missing or just not theirs.
+ * key is missing or just not theirs. A stored key that cannot be read is
+ * DATA_LOSS by the same rule: only to callers who could see it.
  */
 export async function authorizedKey(call: Call, keys: KeyStore, keyId: string, action: KeyAction): Promise<KeyRecord> {
   const principal = principalOf(call);
   call.target = { keyId };
   if (!mayAnywhere(principal, action)) throw denied();
-  const record = await keys.get(keyId);
-  if (!record) {
-    const seesEverything = mayEverywhere(principal, action) && may(principal, action, ROOT_KEYSPACE);
-    throw seesEverything ? new ConnectError("key not found", Code.NotFound) : denied();
-  }
+  const record = await keys.get(keyId).catch((error: unknown) => {
+    throw error instanceof CorruptRecordError ? unreadable(call, principal, action, error) : error;
+  });
+  if (!record) throw seesEverything(principal, action) ? new ConnectError("key not found", Code.NotFound) : denied();
   call.target = { keyId, keyspaceId: record.keyspaceId };
   if (!may(principal, action, record.keyspaceId)) throw denied();
   return record;
+}
+
+/** Whether the principal could see a key in any keyspace, root included. */
+function seesEverything(principal: Principal, action: Action): boolean {
+  return mayEverywhere(principal, action) && may(principal, action, ROOT_KEYSPACE);
+}
+
+/**
+ * A damaged record: DATA_LOSS for a caller who may act in its keyspace (or in
+ * every keyspace, when even that cannot be read), the plain refusal for anyone
+ * else. The error, which names the key, stays the cause, for the log.
+ */
+function unreadable(call: Call, principal: Principal, action: Action, error: CorruptRecordError): ConnectError {
+  const { keyspaceId } = error;
+  if (keyspaceId !== undefined) call.target = { ...call.target, keyspaceId };
+  const mayKnow = keyspaceId === undefined ? seesEverything(principal, action) : may(principal, action, keyspaceId);
+  if (!mayKnow) return denied();
+  return new ConnectError(
+    "the key's stored record is damaged and cannot be read",
+    Code.DataLoss,
+    undefined,
+    undefined,
+    error,
+  );
 }
 
 /** The keyspaces a listing may show: the requested one if allowed, otherwise every keyspace the caller may see. */

@@ -17,16 +17,18 @@ import {
   RefillSchema,
   VerifyCode,
 } from "../../gen/keyward/v1/key_pb.js";
-import type {
-  CreateKeyRequest,
-  RatelimitOverride,
-  UpdateKeyRequest,
-  VerifyKeyResponseSchema,
+import {
+  type CreateKeyRequest,
+  type RatelimitOverride,
+  type UpdateKeyRequest,
+  UpdateKeyRequestSchema,
+  type VerifyKeyResponseSchema,
 } from "../../gen/keyward/v1/key_service_pb.js";
 import { isExpired } from "../keys/key-checks.js";
 import type { KeyChanges, KeyRecord, KeySettings, RatelimitPolicy, RefillPolicy } from "../keys/key-record.js";
 import { creditsAt } from "../keys/refill.js";
 import type { LimitOverride, LimitResult } from "../ratelimit/limits.js";
+import { applyUpdateMask } from "./update-mask.js";
 
 /** Translations between the API's messages and the domain's records. No rules live here. */
 
@@ -145,15 +147,10 @@ export function settingsFromRequest(request: SettingsSource, now: number): Omit<
   };
 }
 
-/** Only the fields named in the update mask (whose paths validation has checked), plus the time of the change. */
+/** Only the fields named in the update mask, plus the time of the change. */
 export function changesFromUpdate(request: UpdateKeyRequest, now: number): KeyChanges {
-  const settings: Record<string, unknown> = { ...settingsFromRequest(request, now), enabled: request.enabled };
-  const changes: Record<string, unknown> = { updatedAt: new Date(now) };
-  for (const path of request.updateMask?.paths ?? []) {
-    const field = path.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-    changes[field] = settings[field];
-  }
-  return changes as KeyChanges;
+  const settings: KeySettings = { ...settingsFromRequest(request, now), enabled: request.enabled };
+  return { ...applyUpdateMask(UpdateKeyRequestSchema, request.updateMask, settings), updatedAt: new Date(now) };
 }
 
 export function toTimestamp(date: Date | undefined): Timestamp | undefined {

@@ -5,9 +5,10 @@ import {
   KeyspaceSchema,
   type Role as RoleMessage,
 } from "../../gen/keyward/v1/keyspace_pb.js";
-import type { UpdateKeyspaceRequest } from "../../gen/keyward/v1/keyspace_service_pb.js";
+import { type UpdateKeyspaceRequest, UpdateKeyspaceRequestSchema } from "../../gen/keyward/v1/keyspace_service_pb.js";
 import type { KeyDefaults, KeyspaceChanges, KeyspaceRecord, Role } from "../keyspaces/keyspace-record.js";
 import { fromRatelimits, toRatelimitMessage, toTimestamp } from "./key-mapping.js";
+import { applyUpdateMask } from "./update-mask.js";
 
 /** Translations between keyspace messages and records. No rules live here. */
 
@@ -44,17 +45,12 @@ export function fromRoles(roles: readonly RoleMessage[]): Role[] {
 
 /** Only the fields named in the update mask, plus the time of the change. */
 export function keyspaceChangesFromUpdate(request: UpdateKeyspaceRequest, now: number): KeyspaceChanges {
-  const values: Record<string, unknown> = {
-    org_id: ["orgId", request.orgId],
-    name: ["name", request.name],
-    description: ["description", request.description],
-    key_defaults: ["keyDefaults", fromKeyDefaults(request.keyDefaults)],
-    roles: ["roles", fromRoles(request.roles)],
+  const values = {
+    orgId: request.orgId,
+    name: request.name,
+    description: request.description,
+    keyDefaults: fromKeyDefaults(request.keyDefaults),
+    roles: fromRoles(request.roles),
   };
-  const changes: Record<string, unknown> = { updatedAt: new Date(now) };
-  for (const path of request.updateMask?.paths ?? []) {
-    const [field, value] = values[path] as [string, unknown];
-    changes[field] = value;
-  }
-  return changes as KeyspaceChanges;
+  return { ...applyUpdateMask(UpdateKeyspaceRequestSchema, request.updateMask, values), updatedAt: new Date(now) };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createLogger } from "../../src/logger.js";
 import { MongoAuditStore } from "../../src/store/mongo/mongo-audit-store.js";
 import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
 import { MongoKeyspaceStore } from "../../src/store/mongo/mongo-keyspace-store.js";
@@ -12,7 +13,8 @@ const adapter = process.env.MONGODB_URI ? "mongodb (MONGODB_URI)" : "mongodb (st
 
 keyStoreContract(adapter, async () => {
   const database = await openTestDatabase();
-  return { store: await MongoKeyStore.open(database.db), enforcesUniqueness: database.real, cleanup: database.close };
+  const store = await MongoKeyStore.open(database.db, createLogger("silent"));
+  return { store, enforcesUniqueness: database.real, cleanup: database.close };
 });
 keyspaceStoreContract(adapter, async () => {
   const database = await openTestDatabase();
@@ -31,7 +33,7 @@ describe(`${adapter}: indexes made at start-up`, () => {
   it("are unique on every id and on the hash, and cover lookups by retired hash and every listing", async () => {
     const database = await openTestDatabase();
     try {
-      await MongoKeyStore.open(database.db);
+      await MongoKeyStore.open(database.db, createLogger("silent"));
       await MongoKeyspaceStore.open(database.db);
       await MongoAuditStore.open(database.db);
       const indexes = async (collection: string) =>

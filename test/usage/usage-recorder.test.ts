@@ -39,7 +39,7 @@ const adapters: [string, () => Promise<{ store: KeyStore; close(): Promise<void>
     process.env.MONGODB_URI ? "mongodb (MONGODB_URI)" : "mongodb (stand-in)",
     async () => {
       const database = await openTestDatabase();
-      return { store: await MongoKeyStore.open(database.db), close: database.close };
+      return { store: await MongoKeyStore.open(database.db, createLogger("silent")), close: database.close };
     },
   ],
 ];

@@ -1,6 +1,8 @@
 import type { Collection, Db, Filter } from "mongodb";
 import { assertCost } from "../../keys/cost.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
+import type { Logger } from "../../logger.js";
+import { CorruptRecordError } from "../corrupt-record-error.js";
 import {
   type CreditChange,
   type CreditSpend,
@@ -15,12 +17,19 @@ import { mongoCall } from "./mongo-errors.js";
 
 const COLLECTION = "keys";
 
-/** Key records in a MongoDB collection. Every method is a single-document operation. */
+/**
+ * Key records in a MongoDB collection. Every method is a single-document
+ * operation. Every document read is checked: one that does not decode is an
+ * error for that key alone (CorruptRecordError), which listings skip and log.
+ */
 export class MongoKeyStore implements KeyStore {
-  private constructor(private readonly keys: Collection<KeyDocument>) {}
+  private constructor(
+    private readonly keys: Collection<KeyDocument>,
+    private readonly logger: Logger,
+  ) {}
 
   /** Opens the collection and creates its indexes (idempotent; MongoDB skips existing ones). */
-  static async open(db: Db): Promise<MongoKeyStore> {
+  static async open(db: Db, logger: Logger): Promise<MongoKeyStore> {
     const keys = db.collection<KeyDocument>(COLLECTION);
     await mongoCall(() =>
       keys.createIndexes([
@@ -33,7 +42,7 @@ export class MongoKeyStore implements KeyStore {
         { key: { orgId: 1, keyId: 1 }, name: "org_list" },
       ]),
     );
-    return new MongoKeyStore(keys);
+    return new MongoKeyStore(keys, logger);
   }
 
   async insert(record: KeyRecord): Promise<void> {
@@ -55,8 +64,20 @@ export class MongoKeyStore implements KeyStore {
     if (query.ownerId) filter.ownerId = query.ownerId;
     if (query.orgId) filter.orgId = query.orgId;
     if (query.afterKeyId) filter.keyId = { $gt: query.afterKeyId };
-    const documents = await mongoCall(() => this.keys.find(filter).sort({ keyId: 1 }).limit(query.limit).toArray());
-    return documents.map(fromDocument);
+    // A damaged document is left out, and the next batch fills its place, so that a page is never short
+    // (a short page would read as the last one).
+    const records: KeyRecord[] = [];
+    for (let skip = 0; ; skip += query.limit) {
+      const documents = await mongoCall(() =>
+        this.keys.find(filter).sort({ keyId: 1 }).skip(skip).limit(query.limit).toArray(),
+      );
+      for (const document of documents) {
+        const record = this.readableOrLogged(document);
+        if (record) records.push(record);
+        if (records.length === query.limit) return records;
+      }
+      if (documents.length < query.limit) return records;
+    }
   }
 
   async update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
@@ -135,5 +156,19 @@ export class MongoKeyStore implements KeyStore {
   private async findOne(filter: Filter<KeyDocument>): Promise<KeyRecord | undefined> {
     const document = await mongoCall(() => this.keys.findOne(filter));
     return document ? fromDocument(document) : undefined;
+  }
+
+  /** The document as a record; a damaged one is logged (its key id and where it is damaged, never its contents). */
+  private readableOrLogged(document: object): KeyRecord | undefined {
+    try {
+      return fromDocument(document);
+    } catch (error) {
+      if (!(error instanceof CorruptRecordError)) throw error;
+      this.logger.warn(
+        { keyId: error.keyId, keyspaceId: error.keyspaceId, problems: error.problems },
+        "a stored key record cannot be read; it is left out of listings until it is repaired or deleted in MongoDB",
+      );
+      return undefined;
+    }
   }
 }
