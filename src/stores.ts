@@ -19,7 +19,7 @@ import { mongoCall } from "./store/mongo/mongo-errors.js";
 import { MongoKeyStore } from "./store/mongo/mongo-key-store.js";
 import { MongoKeyspaceStore } from "./store/mongo/mongo-keyspace-store.js";
 import type { RateLimiter } from "./store/rate-limiter.js";
-import { openRedis, whenReady } from "./store/redis/redis-connection.js";
+import { closeRedis, openRedis, whenReady } from "./store/redis/redis-connection.js";
 import { RedisInvalidationBus } from "./store/redis/redis-invalidation-bus.js";
 import { RedisKeyCache } from "./store/redis/redis-key-cache.js";
 import { RedisRateLimiter } from "./store/redis/redis-rate-limiter.js";
@@ -81,7 +81,7 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     dependencies: [...records.dependencies, { name: "redis", ping: async () => void (await redis.ping()) }],
     async close() {
       keys.close();
-      await Promise.allSettled([records.close(), bus.close(), redis.close().catch(() => {})]);
+      await Promise.allSettled([records.close(), bus.close(), closeRedis(redis)]);
     },
   };
 }

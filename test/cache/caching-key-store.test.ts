@@ -4,7 +4,7 @@ import { CachingKeyStore, type LocalCacheSettings } from "../../src/cache/cachin
 import { createLogger } from "../../src/logger.js";
 import type { KeyStore } from "../../src/store/key-store.js";
 import { MemoryKeyStore } from "../../src/store/memory/memory-key-store.js";
-import { connectRedis, type RedisClient } from "../../src/store/redis/redis-connection.js";
+import { closeRedis, connectRedis, type RedisClient } from "../../src/store/redis/redis-connection.js";
 import { RedisInvalidationBus } from "../../src/store/redis/redis-invalidation-bus.js";
 import { RedisKeyCache } from "../../src/store/redis/redis-key-cache.js";
 import { createValueSigner } from "../../src/store/redis/value-signer.js";
@@ -24,7 +24,7 @@ const clients: RedisClient[] = [];
 const buses: RedisInvalidationBus[] = [];
 afterAll(async () => {
   for (const bus of buses) await bus.close();
-  for (const client of clients) await client.close().catch(() => {});
+  for (const client of clients) await closeRedis(client);
 });
 
 /** A replica's caching store over `inner`, sharing Redis at `url` (cache and invalidations). */

@@ -75,3 +75,24 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCl
   while (!(await whenReady(client, 60_000))) {}
   return client;
 }
+
+/** How long a close may wait for Redis to answer before the connection is dropped. */
+const CLOSE_TIMEOUT_MS = 1_000;
+
+/**
+ * Closes the client gracefully, or drops its connection when Redis does not
+ * answer in time (a black-holed network would otherwise hold a stop forever).
+ */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = client.close().then(
+    () => true,
+    () => false,
+  );
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS);
+  });
+  const graceful = await Promise.race([closed, timedOut]);
+  clearTimeout(timer);
+  if (!graceful && client.isOpen) client.destroy();
+}

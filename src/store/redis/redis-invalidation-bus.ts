@@ -1,7 +1,7 @@
 import type { Logger } from "../../logger.js";
 import type { Invalidation, InvalidationBus } from "../key-cache.js";
 import { decodeRecord, encodeRecord } from "./key-record-codec.js";
-import type { RedisClient } from "./redis-connection.js";
+import { closeRedis, type RedisClient } from "./redis-connection.js";
 import type { RejectionReporter } from "./rejected-values.js";
 import type { ValueSigner } from "./value-signer.js";
 
@@ -79,7 +79,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   async close(): Promise<void> {
-    await this.subscriber.close().catch(() => {});
+    await closeRedis(this.subscriber);
   }
 
   private ensureSubscribed(): void {
