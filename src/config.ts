@@ -51,6 +51,17 @@ export interface Config {
   };
   readonly logLevel: string;
   readonly shutdownTimeoutMs: number;
+  /** Bounds on every connection to either port (issue 9 item 8). */
+  readonly connections: {
+    /** Time a new connection has to open: the HTTP/2 preface and SETTINGS, or an HTTP/1.1 request's headers. */
+    readonly handshakeTimeoutMs: number;
+    /** Time a connection may stay open with no call in flight. */
+    readonly idleTimeoutMs: number;
+    /** Calls one HTTP/2 connection may have open at once (advertised in SETTINGS). */
+    readonly maxConcurrentStreams: number;
+    /** Memory one HTTP/2 session may hold (buffered frames, header tables); past it, new calls are refused. */
+    readonly maxSessionMemoryMb: number;
+  };
 }
 
 const port = (fallback: number) =>
@@ -128,6 +139,10 @@ const schema = z.object({
     .default(60_000),
   KEYWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   KEYWARD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  KEYWARD_HANDSHAKE_TIMEOUT_MS: z.coerce.number().int().min(10).max(300_000).default(10_000),
+  KEYWARD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(10).max(86_400_000).default(300_000),
+  KEYWARD_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  KEYWARD_MAX_SESSION_MEMORY_MB: z.coerce.number().int().min(1).max(65_536).default(32),
 });
 
 /** Every environment variable Keyward reads. */
@@ -215,5 +230,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
     logLevel: settings.KEYWARD_LOG_LEVEL,
     shutdownTimeoutMs: settings.KEYWARD_SHUTDOWN_TIMEOUT_MS,
+    connections: Object.freeze({
+      handshakeTimeoutMs: settings.KEYWARD_HANDSHAKE_TIMEOUT_MS,
+      idleTimeoutMs: settings.KEYWARD_IDLE_TIMEOUT_MS,
+      maxConcurrentStreams: settings.KEYWARD_MAX_CONCURRENT_STREAMS,
+      maxSessionMemoryMb: settings.KEYWARD_MAX_SESSION_MEMORY_MB,
+    }),
   });
 }

@@ -14,6 +14,27 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ devMode: false, host: "0.0.0.0", mongodbDatabase: "keyward" });
   });
 
+  it("bounds connections by default: 10 s to open, 5 min idle, 1000 streams, 32 MB per session", () => {
+    expect(loadConfig({}).connections).toEqual({
+      handshakeTimeoutMs: 10_000,
+      idleTimeoutMs: 300_000,
+      maxConcurrentStreams: 1_000,
+      maxSessionMemoryMb: 32,
+    });
+    const tuned = loadConfig({
+      KEYWARD_HANDSHAKE_TIMEOUT_MS: "2000",
+      KEYWARD_IDLE_TIMEOUT_MS: "3600000",
+      KEYWARD_MAX_CONCURRENT_STREAMS: "5000",
+      KEYWARD_MAX_SESSION_MEMORY_MB: "128",
+    });
+    expect(tuned.connections).toEqual({
+      handshakeTimeoutMs: 2_000,
+      idleTimeoutMs: 3_600_000,
+      maxConcurrentStreams: 5_000,
+      maxSessionMemoryMb: 128,
+    });
+  });
+
   it("refuses to start in production without MongoDB", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/MONGODB_URI is required when NODE_ENV=production/);
   });
@@ -33,6 +54,10 @@ describe("loadConfig", () => {
     ["KEYWARD_AUDIT_RETENTION_DAYS", "1.5"],
     ["KEYWARD_AUDIT_REFUSAL_INTERVAL_MS", "50"],
     ["KEYWARD_AUDIT_REFUSAL_INTERVAL_MS", "7200000"],
+    ["KEYWARD_HANDSHAKE_TIMEOUT_MS", "5"],
+    ["KEYWARD_IDLE_TIMEOUT_MS", "soon"],
+    ["KEYWARD_MAX_CONCURRENT_STREAMS", "0"],
+    ["KEYWARD_MAX_SESSION_MEMORY_MB", "0.5"],
   ])("names %s when its value is bad, without echoing the value", (variable, value) => {
     let error: unknown;
     try {
