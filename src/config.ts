@@ -1,3 +1,4 @@
+import { isIP, isIPv6 } from "node:net";
 import { z } from "zod";
 import { ROOT_KEYSPACE } from "./auth/permissions.js";
 import { parseKey } from "./keys/key-material.js";
@@ -79,7 +80,21 @@ const optionalText = z
 
 const schema = z.object({
   NODE_ENV: z.string().optional(),
-  KEYWARD_HOST: z.string().min(1, "must not be empty").optional(),
+  KEYWARD_HOST: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined) return undefined;
+      const host = listenAddress(value);
+      if (host === undefined) {
+        context.addIssue({
+          code: "custom",
+          message: "must be an IP address (IPv6 with or without brackets) or a host name",
+        });
+        return z.NEVER;
+      }
+      return host;
+    }),
   KEYWARD_HTTP_PORT: port(8080),
   KEYWARD_GRPC_PORT: port(50051),
   MONGODB_URI: optionalText.refine((value) => value === undefined || /^mongodb(\+srv)?:\/\/./.test(value), {
@@ -149,6 +164,20 @@ const schema = z.object({
 export const SETTING_NAMES: readonly string[] = Object.freeze(
   Object.keys(schema.shape).filter((name) => name !== "NODE_ENV"),
 );
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * KEYWARD_HOST as both listeners take it: an IPv4 address, an IPv6 address
+ * without brackets (`::`, `[::]` and `[::1]` are all accepted), or a host
+ * name; undefined for anything else (a port, a URL, stray brackets).
+ */
+function listenAddress(value: string): string | undefined {
+  const bare = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+  if (bare !== value) return isIPv6(bare) ? bare : undefined;
+  return isIP(value) !== 0 || HOST_NAME.test(value) ? value : undefined;
+}
 
 /** A bad setting, named so that the operator can fix it; values are never echoed (they may be secrets). */
 export class ConfigError extends Error {

@@ -35,6 +35,36 @@ describe("loadConfig", () => {
     });
   });
 
+  it.each([
+    ["::", "::"],
+    ["[::]", "::"],
+    ["::1", "::1"],
+    ["[::1]", "::1"],
+    ["[fe80::1%eth0]", "fe80::1%eth0"],
+    ["0.0.0.0", "0.0.0.0"],
+    ["10.1.2.3", "10.1.2.3"],
+    ["localhost", "localhost"],
+    ["keyward.svc.cluster.local", "keyward.svc.cluster.local"],
+  ])("issue 9 item 11c: KEYWARD_HOST=%s listens on %s", (value, host) => {
+    expect(loadConfig({ KEYWARD_HOST: value }).host).toBe(host);
+  });
+
+  it.each([
+    "",
+    "[::1",
+    "::1]",
+    "[127.0.0.1]",
+    "127.0.0.1:8080",
+    "http://keyward",
+    "two words",
+    "[::1]:50051",
+    "-leading.dash",
+  ])("issue 9 item 11c: refuses KEYWARD_HOST=%j with a clear message", (value) => {
+    expect(() => loadConfig({ KEYWARD_HOST: value })).toThrow(
+      /KEYWARD_HOST must be an IP address \(IPv6 with or without brackets\) or a host name/,
+    );
+  });
+
   it("refuses to start in production without MongoDB", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/MONGODB_URI is required when NODE_ENV=production/);
   });

@@ -4,6 +4,7 @@ import type net from "node:net";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ConnectionLimits } from "./connection-limits.js";
 import { closeWhenIdle } from "./idle-sessions.js";
+import { repairAuthority } from "./request-authority.js";
 import { listenTcp } from "./tcp-listener.js";
 
 /** A request handler that both HTTP/1.1 and HTTP/2 requests can go to, as connect-node makes them. */
@@ -32,6 +33,7 @@ export function listenHttp(
   host: string,
   limits: ConnectionLimits,
 ): Promise<HttpListener> {
+  const serve = safely(handler);
   const http1 = http.createServer(
     {
       // A request's headers are its handshake; keep-alive connections between requests are idle.
@@ -45,7 +47,7 @@ export function listenHttp(
       response.once("finish", () => {
         if (!request.complete) closeUnreadConnection(socket);
       });
-      handler(request, response);
+      serve(request, response);
     },
   );
   // http1 never listens itself; this starts its connection tracking (idle
@@ -53,7 +55,7 @@ export function listenHttp(
   http1.emit("listening");
   const h2c = http2.createServer(
     { settings: { maxConcurrentStreams: limits.maxConcurrentStreams }, maxSessionMemory: limits.maxSessionMemoryMb },
-    handler,
+    serve,
   );
   const sessions = new Set<http2.ServerHttp2Session>();
   h2c.on("session", (session) => {
@@ -84,6 +86,23 @@ export function listenHttp(
       clearTimeout(deadline);
     },
   }));
+}
+
+/**
+ * The handler, kept from throwing: an exception thrown while a request is
+ * being taken in (connect-node builds its URL from the authority before any
+ * error handling) would end the process. Such a request is answered 400.
+ */
+function safely(handler: HttpHandler): HttpHandler {
+  return (request, response) => {
+    repairAuthority(request);
+    try {
+      handler(request, response);
+    } catch {
+      if (!response.headersSent) response.writeHead(400);
+      response.end();
+    }
+  };
 }
 
 /** How long a connection whose request body was refused unread may keep sending before it is cut. */
