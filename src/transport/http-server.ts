@@ -1,14 +1,16 @@
 import http from "node:http";
 import http2 from "node:http2";
 import type net from "node:net";
-import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ConnectionLimits } from "./connection-limits.js";
 import { closeWhenIdle } from "./idle-sessions.js";
 import { repairAuthority } from "./request-authority.js";
 import { listenTcp } from "./tcp-listener.js";
 
-/** A request handler that both HTTP/1.1 and HTTP/2 requests can go to, as connect-node makes them. */
-export type HttpHandler = ReturnType<typeof connectNodeAdapter>;
+/** A request handler that both HTTP/1.1 and HTTP/2 requests can go to. */
+export type HttpHandler = (
+  request: http.IncomingMessage | http2.Http2ServerRequest,
+  response: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
 
 /** A listening HTTP server and how to stop it gracefully. */
 export interface HttpListener {
