@@ -9,6 +9,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { HttpHandler } from "./http-server.js";
+import { repairAuthority } from "./request-authority.js";
 import { checkRequests } from "./request-check.js";
 
 export interface ConnectAdapterOptions {
@@ -22,7 +23,8 @@ export interface ConnectAdapterOptions {
 /**
  * connect-node's `connectNodeAdapter`, with every RPC handler behind
  * `checkRequests` so that malformed bodies get a caller's error whatever the
- * protocol. Everything else is as connect-node does it.
+ * protocol, and each request's authority made one connect-node can build a
+ * URL from. Everything else is as connect-node does it.
  */
 export function connectAdapter(options: ConnectAdapterOptions): HttpHandler {
   const acceptCompression = [compressionGzip, compressionBrotli];
@@ -38,6 +40,7 @@ export function connectAdapter(options: ConnectAdapterOptions): HttpHandler {
   return (request, response) => {
     const route = handlers.get(request.url?.split("?", 2)[0] ?? "");
     if (!route) return options.fallback(request, response);
+    repairAuthority(request);
     const universalRequest = universalRequestFromNodeRequest(
       request,
       response,

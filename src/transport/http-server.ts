@@ -3,7 +3,6 @@ import http2 from "node:http2";
 import type net from "node:net";
 import type { ConnectionLimits } from "./connection-limits.js";
 import { closeWhenIdle } from "./idle-sessions.js";
-import { repairAuthority } from "./request-authority.js";
 import { listenTcp } from "./tcp-listener.js";
 
 /** A request handler that both HTTP/1.1 and HTTP/2 requests can go to. */
@@ -92,12 +91,11 @@ export function listenHttp(
 
 /**
  * The handler, kept from throwing: an exception thrown while a request is
- * being taken in (connect-node builds its URL from the authority before any
- * error handling) would end the process. Such a request is answered 400.
+ * taken in, before any error handling of the handler's own, would end the
+ * process. Such a request is answered 400.
  */
 function safely(handler: HttpHandler): HttpHandler {
   return (request, response) => {
-    repairAuthority(request);
     try {
       handler(request, response);
     } catch {
