@@ -23,7 +23,8 @@ export function listenTcp(
 ): Promise<TcpListener> {
   const sockets = new Set<net.Socket>();
   const opening = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  // No Nagle delay, as node:http and node:http2 servers of their own would set.
+  const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     opening.add(socket);
     socket.once("close", () => {
