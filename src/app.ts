@@ -196,8 +196,13 @@ export async function startKeyward({
     checkReadiness(stores.dependencies, READINESS_TIMEOUT_MS, (name, up, seconds) =>
       metrics.dependency(name, up, seconds),
     );
-  const grpc = await listenGrpc([...services, ...envoyServices], config.host, config.grpcPort);
-  const http = await listenHttp(httpRoutes(services, readiness, metrics.registry), config.httpPort, config.host);
+  const grpc = await listenGrpc([...services, ...envoyServices], config.host, config.grpcPort, config.connections);
+  const http = await listenHttp(
+    httpRoutes(services, readiness, metrics.registry),
+    config.httpPort,
+    config.host,
+    config.connections,
+  );
 
   // The gRPC health service mirrors /readyz, refreshed in the background.
   const refreshHealth = async () => grpc.setServing((await readiness()).ready);

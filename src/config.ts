@@ -1,3 +1,4 @@
+import { isIP, isIPv6 } from "node:net";
 import { z } from "zod";
 import { ROOT_KEYSPACE } from "./auth/permissions.js";
 import { parseKey } from "./keys/key-material.js";
@@ -51,6 +52,17 @@ export interface Config {
   };
   readonly logLevel: string;
   readonly shutdownTimeoutMs: number;
+  /** Bounds on every connection to either port (issue 9 item 8). */
+  readonly connections: {
+    /** Time a new connection has to open: the HTTP/2 preface and SETTINGS, or an HTTP/1.1 request's headers. */
+    readonly handshakeTimeoutMs: number;
+    /** Time a connection may stay open with no call in flight. */
+    readonly idleTimeoutMs: number;
+    /** Calls one HTTP/2 connection may have open at once (advertised in SETTINGS). */
+    readonly maxConcurrentStreams: number;
+    /** Memory one HTTP/2 session may hold (buffered frames, header tables); past it, new calls are refused. */
+    readonly maxSessionMemoryMb: number;
+  };
 }
 
 const port = (fallback: number) =>
@@ -68,7 +80,21 @@ const optionalText = z
 
 const schema = z.object({
   NODE_ENV: z.string().optional(),
-  KEYWARD_HOST: z.string().min(1, "must not be empty").optional(),
+  KEYWARD_HOST: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined) return undefined;
+      const host = listenAddress(value);
+      if (host === undefined) {
+        context.addIssue({
+          code: "custom",
+          message: "must be an IP address (IPv6 with or without brackets) or a host name",
+        });
+        return z.NEVER;
+      }
+      return host;
+    }),
   KEYWARD_HTTP_PORT: port(8080),
   KEYWARD_GRPC_PORT: port(50051),
   MONGODB_URI: optionalText.refine((value) => value === undefined || /^mongodb(\+srv)?:\/\/./.test(value), {
@@ -128,12 +154,30 @@ const schema = z.object({
     .default(60_000),
   KEYWARD_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   KEYWARD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  KEYWARD_HANDSHAKE_TIMEOUT_MS: z.coerce.number().int().min(10).max(300_000).default(10_000),
+  KEYWARD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(10).max(86_400_000).default(300_000),
+  KEYWARD_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  KEYWARD_MAX_SESSION_MEMORY_MB: z.coerce.number().int().min(1).max(65_536).default(32),
 });
 
 /** Every environment variable Keyward reads. */
 export const SETTING_NAMES: readonly string[] = Object.freeze(
   Object.keys(schema.shape).filter((name) => name !== "NODE_ENV"),
 );
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * KEYWARD_HOST as both listeners take it: an IPv4 address, an IPv6 address
+ * without brackets (`::`, `[::]` and `[::1]` are all accepted), or a host
+ * name; undefined for anything else (a port, a URL, stray brackets).
+ */
+function listenAddress(value: string): string | undefined {
+  const bare = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+  if (bare !== value) return isIPv6(bare) ? bare : undefined;
+  return isIP(value) !== 0 || HOST_NAME.test(value) ? value : undefined;
+}
 
 /** A bad setting, named so that the operator can fix it; values are never echoed (they may be secrets). */
 export class ConfigError extends Error {
@@ -215,5 +259,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }),
     logLevel: settings.KEYWARD_LOG_LEVEL,
     shutdownTimeoutMs: settings.KEYWARD_SHUTDOWN_TIMEOUT_MS,
+    connections: Object.freeze({
+      handshakeTimeoutMs: settings.KEYWARD_HANDSHAKE_TIMEOUT_MS,
+      idleTimeoutMs: settings.KEYWARD_IDLE_TIMEOUT_MS,
+      maxConcurrentStreams: settings.KEYWARD_MAX_CONCURRENT_STREAMS,
+      maxSessionMemoryMb: settings.KEYWARD_MAX_SESSION_MEMORY_MB,
+    }),
   });
 }

@@ -14,6 +14,57 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ devMode: false, host: "0.0.0.0", mongodbDatabase: "keyward" });
   });
 
+  it("bounds connections by default: 10 s to open, 5 min idle, 1000 streams, 32 MB per session", () => {
+    expect(loadConfig({}).connections).toEqual({
+      handshakeTimeoutMs: 10_000,
+      idleTimeoutMs: 300_000,
+      maxConcurrentStreams: 1_000,
+      maxSessionMemoryMb: 32,
+    });
+    const tuned = loadConfig({
+      KEYWARD_HANDSHAKE_TIMEOUT_MS: "2000",
+      KEYWARD_IDLE_TIMEOUT_MS: "3600000",
+      KEYWARD_MAX_CONCURRENT_STREAMS: "5000",
+      KEYWARD_MAX_SESSION_MEMORY_MB: "128",
+    });
+    expect(tuned.connections).toEqual({
+      handshakeTimeoutMs: 2_000,
+      idleTimeoutMs: 3_600_000,
+      maxConcurrentStreams: 5_000,
+      maxSessionMemoryMb: 128,
+    });
+  });
+
+  it.each([
+    ["::", "::"],
+    ["[::]", "::"],
+    ["::1", "::1"],
+    ["[::1]", "::1"],
+    ["[fe80::1%eth0]", "fe80::1%eth0"],
+    ["0.0.0.0", "0.0.0.0"],
+    ["10.1.2.3", "10.1.2.3"],
+    ["localhost", "localhost"],
+    ["keyward.svc.cluster.local", "keyward.svc.cluster.local"],
+  ])("issue 9 item 11c: KEYWARD_HOST=%s listens on %s", (value, host) => {
+    expect(loadConfig({ KEYWARD_HOST: value }).host).toBe(host);
+  });
+
+  it.each([
+    "",
+    "[::1",
+    "::1]",
+    "[127.0.0.1]",
+    "127.0.0.1:8080",
+    "http://keyward",
+    "two words",
+    "[::1]:50051",
+    "-leading.dash",
+  ])("issue 9 item 11c: refuses KEYWARD_HOST=%j with a clear message", (value) => {
+    expect(() => loadConfig({ KEYWARD_HOST: value })).toThrow(
+      /KEYWARD_HOST must be an IP address \(IPv6 with or without brackets\) or a host name/,
+    );
+  });
+
   it("refuses to start in production without MongoDB", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/MONGODB_URI is required when NODE_ENV=production/);
   });
@@ -33,6 +84,10 @@ describe("loadConfig", () => {
     ["KEYWARD_AUDIT_RETENTION_DAYS", "1.5"],
     ["KEYWARD_AUDIT_REFUSAL_INTERVAL_MS", "50"],
     ["KEYWARD_AUDIT_REFUSAL_INTERVAL_MS", "7200000"],
+    ["KEYWARD_HANDSHAKE_TIMEOUT_MS", "5"],
+    ["KEYWARD_IDLE_TIMEOUT_MS", "soon"],
+    ["KEYWARD_MAX_CONCURRENT_STREAMS", "0"],
+    ["KEYWARD_MAX_SESSION_MEMORY_MB", "0.5"],
   ])("names %s when its value is bad, without echoing the value", (variable, value) => {
     let error: unknown;
     try {

@@ -40,6 +40,8 @@ export function createAuthentication(options: {
       }
       const header = call.header("authorization");
       if (header === undefined) {
+        // A call without a key is a failed authentication like any other, and limited alike.
+        options.failures.recordFailure(call.peer);
         return Promise.reject(
           new ConnectError("missing root key: send authorization: Bearer <root key>", Code.Unauthenticated),
         );

@@ -9,6 +9,7 @@ import {
   type ServiceImpl,
 } from "@connectrpc/connect";
 import type { BoundService, Call, Procedure } from "../rpc/call.js";
+import { formatPeer } from "../rpc/peer-address.js";
 import { requestIdFrom } from "../rpc/request-id.js";
 
 const peerKey = createContextKey<string>("", { description: "caller address" });
@@ -33,7 +34,7 @@ export function connectRoutes(services: readonly BoundService[]): (router: Conne
 /** Puts the caller's address where `callFrom` finds it; pass as connect-node's `contextValues`. */
 export function peerContextValues(request: IncomingMessage | Http2ServerRequest) {
   const { remoteAddress = "", remotePort = 0 } = request.socket;
-  return createContextValues().set(peerKey, `${remoteAddress}:${remotePort}`);
+  return createContextValues().set(peerKey, formatPeer(remoteAddress, remotePort));
 }
 
 /** A Connect call as the services see it (a class, for the reason GrpcCall gives). */

@@ -9,6 +9,7 @@ import type {
 } from "@grpc/grpc-js";
 import type { BoundService, Call, Procedure, Response } from "../rpc/call.js";
 import { toConnectError } from "../rpc/error-mapping.js";
+import { peerFromAddressAndPort } from "../rpc/peer-address.js";
 import { requestIdFrom } from "../rpc/request-id.js";
 import { decodeRequest } from "./decode-request.js";
 import { toGrpcError } from "./grpc-errors.js";
@@ -101,7 +102,7 @@ class GrpcCall implements Call {
   }
 
   get peer(): string {
-    this.cachedPeer ??= this.grpcCall.getPeer();
+    this.cachedPeer ??= peerFromAddressAndPort(this.grpcCall.getPeer());
     return this.cachedPeer;
   }
 

@@ -1,7 +1,7 @@
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
 import type { ReadinessReport } from "../health/readiness.js";
 import type { BoundService } from "../rpc/call.js";
+import { connectAdapter } from "./connect-adapter.js";
 import { connectRoutes, peerContextValues } from "./connect-routes.js";
 import type { HttpHandler } from "./http-server.js";
 import { MAX_REQUEST_BYTES } from "./limits.js";
@@ -16,7 +16,7 @@ export function httpRoutes(
   readiness: () => Promise<ReadinessReport>,
   metrics: Registry,
 ): HttpHandler {
-  return connectNodeAdapter({
+  return connectAdapter({
     routes: connectRoutes(services),
     contextValues: peerContextValues,
     readMaxBytes: MAX_REQUEST_BYTES,

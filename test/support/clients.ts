@@ -49,18 +49,19 @@ export interface RouteClient {
   close(): void;
 }
 
-/** Where a route connects, and the root key it presents unless a call says otherwise. */
-export type Target = Pick<Keyward, "grpcPort" | "httpPort"> & { readonly rootKey?: string };
+/** Where a route connects (127.0.0.1 unless `host` says otherwise), and the root key it presents unless a call says otherwise. */
+export type Target = Pick<Keyward, "grpcPort" | "httpPort"> & { readonly rootKey?: string; readonly host?: string };
 
 /** Opens a client on the given route; every call sends `authorization: Bearer <rootKey>` unless its headers replace it. */
 export function connectRoute(route: Route, target: Target, rootKey = target.rootKey): RouteClient {
-  const grpcUrl = `http://127.0.0.1:${target.grpcPort}`;
-  const httpUrl = `http://127.0.0.1:${target.httpPort}`;
+  const host = target.host?.includes(":") ? `[${target.host}]` : (target.host ?? "127.0.0.1");
+  const grpcUrl = `http://${host}:${target.grpcPort}`;
+  const httpUrl = `http://${host}:${target.httpPort}`;
   const defaults: Record<string, string> = rootKey ? { authorization: `Bearer ${rootKey}` } : {};
   const client = ((): RouteClient => {
     switch (route) {
       case "grpc-js → gRPC port":
-        return grpcJsCaller(`127.0.0.1:${target.grpcPort}`);
+        return grpcJsCaller(`${host}:${target.grpcPort}`);
       case "connect gRPC → gRPC port":
         return connectCaller(createGrpcTransport({ baseUrl: grpcUrl }));
       case "connect → HTTP port":
