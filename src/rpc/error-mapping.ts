@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { CorruptRecordError } from "../store/corrupt-record-error.js";
 import { DuplicateRecordError, StoreUnavailableError } from "../store/store-errors.js";
 import type { Middleware } from "./call.js";
 
@@ -19,6 +20,9 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof StoreUnavailableError) {
     return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);
+  }
+  if (error instanceof CorruptRecordError) {
+    return new ConnectError("the key's stored record is damaged", Code.DataLoss, undefined, undefined, error);
   }
   if (error instanceof DuplicateRecordError) {
     return new ConnectError("the record already exists", Code.AlreadyExists, undefined, undefined, error);
