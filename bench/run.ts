@@ -18,7 +18,7 @@ import { RateLimitRequestSchema } from "../gen/envoy/service/ratelimit/v3/rls_pb
 import { HealthCheckRequestSchema } from "../gen/grpc/health/v1/health_pb.js";
 import { VerifyCode } from "../gen/keyward/v1/key_pb.js";
 import { type CreateKeyRequestSchema, KeyService, VerifyKeyRequestSchema } from "../gen/keyward/v1/key_service_pb.js";
-import { generateRootKey } from "../src/bootstrap.js";
+import { generateRootKey } from "../src/composition/bootstrap.js";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const WARMUP = Math.ceil(REQUESTS / 5);

@@ -1,9 +1,9 @@
 import { LRUCache } from "lru-cache";
 import { type Clock, systemClock } from "../keys/clock.js";
 import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
-import type { Metrics } from "../metrics/metrics.js";
-import type { Invalidation, InvalidationBus, SharedKeyCache } from "../store/key-cache.js";
-import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../store/key-store.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../ports/key-records.js";
+import type { Invalidation, InvalidationBus, SharedKeyCache } from "../ports/shared-key-cache.js";
 
 /** How long this process trusts what it cached. */
 export interface LocalCacheSettings {

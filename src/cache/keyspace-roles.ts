@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Role } from "../keyspaces/keyspace-record.js";
-import type { KeyspaceStore } from "../store/keyspace-store.js";
+import type { KeyspaceStore } from "../ports/keyspace-records.js";
 
 /** A keyspace's roles, as VerifyKey needs them to expand a key's roles into permissions. */
 export type KeyspaceRoles = (keyspaceId: string) => Promise<readonly Role[]>;

@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { verifyCodeName } from "../rpc/verify-code.js";
+import { verifyCodeName } from "../services/verify-code.js";
 import type { VerificationStatus } from "../verification/verification.js";
 
 /** Why a Check refused: a verification's outcome, no key at all, or an address that failed too often. */

@@ -9,11 +9,11 @@ import {
 } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import type { Principal } from "../auth/principal.js";
 import { mayAnywhere } from "../auth/principal.js";
-import { PerObjectMemo } from "../cache/per-object-memo.js";
+import type { ServiceHandlers } from "../chain/call.js";
+import { peerAddress } from "../chain/peer-address.js";
+import { PerObjectMemo } from "../chain/per-object-memo.js";
 import type { Clock } from "../keys/clock.js";
 import type { KeyRecord } from "../keys/key-record.js";
-import type { ServiceHandlers } from "../rpc/call.js";
-import { peerAddress } from "../rpc/peer-address.js";
 import type { FailureThrottle } from "../verification/failure-throttle.js";
 import type { Verification, Verify } from "../verification/verification.js";
 import { MAX_COST, readVerificationRequest } from "../verification/verification-request.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { ConfigError } from "../config.js";
+import { ConfigError } from "../composition/config.js";
 import { readDescriptorConfig } from "../ratelimit/descriptor-config.js";
 import type { DescriptorConfig } from "../ratelimit/descriptor-rules.js";
 

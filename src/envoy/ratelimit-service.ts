@@ -10,10 +10,13 @@ import {
   type RateLimitService,
 } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { mayAnywhere, type Principal } from "../auth/principal.js";
+import type { ServiceHandlers } from "../chain/call.js";
+import type { Logger } from "../composition/logger.js";
 import type { Clock } from "../keys/clock.js";
 import type { RatelimitPolicy } from "../keys/key-record.js";
-import type { Logger } from "../logger.js";
-import type { Metrics } from "../metrics/metrics.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { KeyStore } from "../ports/key-records.js";
+import type { RateLimiter } from "../ports/rate-limiter.js";
 import { CounterBudget } from "../ratelimit/counter-budget.js";
 import { descriptorRequestProblem } from "../ratelimit/descriptor-request.js";
 import {
@@ -24,9 +27,6 @@ import {
   UNIT_MS,
 } from "../ratelimit/descriptor-rules.js";
 import { type LimitRequest, type LimitResult, limitsFor, windowOf } from "../ratelimit/limits.js";
-import type { ServiceHandlers } from "../rpc/call.js";
-import type { KeyStore } from "../store/key-store.js";
-import type { RateLimiter } from "../store/rate-limiter.js";
 import type { VerifierScope } from "../verification/verifier-scope.js";
 
 export interface RatelimitServiceDeps {

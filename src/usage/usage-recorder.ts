@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
+import type { Logger } from "../composition/logger.js";
 import type { UsageCounts, UsageOutcome } from "../keys/key-record.js";
-import type { Logger } from "../logger.js";
-import type { KeyStore, UsageUpdate } from "../store/key-store.js";
+import type { KeyStore, UsageUpdate } from "../ports/key-records.js";
 
 /** Keys with unwritten usage beyond this are dropped (and logged) rather than let memory grow without end. */
 const MAX_PENDING_KEYS = 100_000;

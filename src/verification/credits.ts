@@ -1,6 +1,6 @@
 import type { KeyRecord } from "../keys/key-record.js";
 import { nextRefillAt, refillDue } from "../keys/refill.js";
-import type { KeyStore } from "../store/key-store.js";
+import type { KeyStore } from "../ports/key-records.js";
 
 /**
  * Performs the refill a key is owed, if any, before its credits are spent or

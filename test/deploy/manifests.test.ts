@@ -22,11 +22,11 @@ import {
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { loadConfig, SETTING_NAMES } from "../../src/config.js";
+import { loadConfig, SETTING_NAMES } from "../../src/composition/config.js";
 import { IDENTITY_HEADERS } from "../../src/envoy/ext-authz-service.js";
 import { readDescriptorConfig } from "../../src/ratelimit/descriptor-config.js";
 import { type DescriptorEntry, matchDescriptor } from "../../src/ratelimit/descriptor-rules.js";
-import { LIVENESS_SERVICE } from "../../src/transport/grpc-listener.js";
+import { LIVENESS_SERVICE } from "../../src/transport/grpc/grpc-listener.js";
 import { envoyRegistry } from "./envoy-schema.js";
 import { strictValidators } from "./kubernetes-schema.js";
 

@@ -3,7 +3,7 @@ import { type Collection, type Document, MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditService } from "../../gen/keyward/v1/audit_service_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { BOOTSTRAP_KEY_ID } from "../../src/bootstrap.js";
+import { BOOTSTRAP_KEY_ID } from "../../src/composition/bootstrap.js";
 import { callError, connectRoute, type RouteClient } from "../support/clients.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 import { startTestMongo, type TestMongo } from "../support/mongo.js";

@@ -2,7 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditService } from "../../gen/keyward/v1/audit_service_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { BOOTSTRAP_KEY_ID, generateRootKey } from "../../src/bootstrap.js";
+import { BOOTSTRAP_KEY_ID, generateRootKey } from "../../src/composition/bootstrap.js";
 import { callError, connectRoute, type RouteClient } from "../support/clients.js";
 import { startTestKeyward } from "../support/keyward.js";
 import { startTestMongo, type TestMongo } from "../support/mongo.js";

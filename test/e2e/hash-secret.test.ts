@@ -3,7 +3,7 @@ import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { BOOTSTRAP_KEY_ID } from "../../src/bootstrap.js";
+import { BOOTSTRAP_KEY_ID } from "../../src/composition/bootstrap.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
 import { connectRoute } from "../support/clients.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";

@@ -3,7 +3,7 @@ import { create, type JsonObject, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CreateKeyRequestSchema, GetKeyRequestSchema, KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { generateRootKey } from "../../src/bootstrap.js";
+import { generateRootKey } from "../../src/composition/bootstrap.js";
 import { connectRoute, ROUTES } from "../support/clients.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 import { startKeywardProcess } from "../support/process.js";

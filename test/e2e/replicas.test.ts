@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RateLimitResponse_Code, RateLimitService } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { generateRootKey } from "../../src/bootstrap.js";
+import { generateRootKey } from "../../src/composition/bootstrap.js";
 import { connectRoute, type RouteClient } from "../support/clients.js";
 import { TEST_REDIS_SECRET } from "../support/keyward.js";
 import { startTestMongo, type TestMongo } from "../support/mongo.js";

@@ -3,7 +3,7 @@ import net from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { CreateKeyRequestSchema } from "../../gen/keyward/v1/key_service_pb.js";
-import { generateRootKey } from "../../src/bootstrap.js";
+import { generateRootKey } from "../../src/composition/bootstrap.js";
 import { startKeywardProcess } from "../support/process.js";
 
 /** Opens a raw HTTP/1.1 connection and sends all but the last byte of a CreateKey call. */

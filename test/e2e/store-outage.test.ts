@@ -2,7 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { LIVENESS_SERVICE } from "../../src/transport/grpc-listener.js";
+import { LIVENESS_SERVICE } from "../../src/transport/grpc/grpc-listener.js";
 import { callError, connectRoute, type RouteClient } from "../support/clients.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 import { startTestMongo, type TestMongo } from "../support/mongo.js";

@@ -18,8 +18,8 @@ import {
   KeyspaceService,
   UpdateKeyspaceRequestSchema,
 } from "../../gen/keyward/v1/keyspace_service_pb.js";
-import type { Call } from "../../src/rpc/call.js";
-import { createValidation } from "../../src/rpc/validation.js";
+import type { Call } from "../../src/chain/call.js";
+import { createValidation } from "../../src/chain/validation.js";
 import { largestValidRequests, longKeyspaceId } from "../support/largest-requests.js";
 
 const services = [KeyService, KeyspaceService, AuditService];

@@ -11,7 +11,7 @@ import {
 import { type Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { credentials, Client as GrpcClient, Metadata, type ServiceError } from "@grpc/grpc-js";
-import type { Keyward } from "../../src/app.js";
+import type { Keyward } from "../../src/composition/start-keyward.js";
 
 /** How a test reaches Keyward: which port, which client library, which protocol. */
 export type Route =

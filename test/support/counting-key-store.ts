@@ -1,4 +1,4 @@
-import type { KeyStore } from "../../src/store/key-store.js";
+import type { KeyStore } from "../../src/ports/key-records.js";
 
 /** A key store that counts the calls it receives, for tests that promise a layer keeps calls away. */
 export function countingKeyStore(inner: KeyStore): { store: KeyStore; calls: Record<string, number> } {

@@ -5,7 +5,7 @@ import { RefillInterval } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { KeyspaceService } from "../../gen/keyward/v1/keyspace_service_pb.js";
 import { MAX_META_BYTES } from "../../src/keys/meta.js";
-import { encodePageToken } from "../../src/rpc/page-token.js";
+import { encodePageToken } from "../../src/services/page-token.js";
 
 /** One request of one method. */
 export interface MethodRequest<M extends DescMethodUnary = DescMethodUnary> {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/logger.js";
-import type { KeyStore, UsageUpdate } from "../../src/store/key-store.js";
-import { MemoryKeyStore } from "../../src/store/memory/memory-key-store.js";
-import { MongoKeyStore } from "../../src/store/mongo/mongo-key-store.js";
-import { StoreUnavailableError } from "../../src/store/store-errors.js";
+import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
+import { MongoKeyStore } from "../../src/adapters/mongo/mongo-key-store.js";
+import { createLogger } from "../../src/composition/logger.js";
+import type { KeyStore, UsageUpdate } from "../../src/ports/key-records.js";
+import { StoreUnavailableError } from "../../src/ports/store-errors.js";
 import { UsageRecorder } from "../../src/usage/usage-recorder.js";
 import { openTestDatabase } from "../support/mongo.js";
 import { sampleRecord } from "../support/records.js";

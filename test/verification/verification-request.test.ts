@@ -3,7 +3,7 @@ import { createValidator } from "@bufbuild/protovalidate";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { VerifyKeyRequestSchema } from "../../gen/keyward/v1/key_service_pb.js";
-import { fromOverrides } from "../../src/rpc/key-mapping.js";
+import { fromOverrides } from "../../src/services/key-mapping.js";
 import { readVerificationRequest } from "../../src/verification/verification-request.js";
 
 /** Seeded, so a failure reproduces; FC_SEED picks another. */

@@ -1,0 +1,125 @@
+import { assertCost } from "../../keys/cost.js";
+import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
+import {
+  type CreditChange,
+  type CreditSpend,
+  type KeyQuery,
+  type KeyStore,
+  USAGE_BATCHES_REMEMBERED,
+  type UsageUpdate,
+} from "../../ports/key-records.js";
+import { keyspacePasses } from "../../ports/keyspace-filter.js";
+import { DuplicateRecordError } from "../../ports/store-errors.js";
+
+/**
+ * Keeps keys in this process (dev mode and tests). Records are copied in and
+ * out so that callers can never change stored state by accident.
+ */
+export class MemoryKeyStore implements KeyStore {
+  private readonly records = new Map<string, KeyRecord>();
+  private readonly keyIdByHash = new Map<string, string>();
+  /** The latest usage batch ids each key applied, as MongoDB keeps them in `usageBatches`. */
+  private readonly usageBatches = new Map<string, string[]>();
+
+  async insert(record: KeyRecord): Promise<void> {
+    if (this.records.has(record.keyId)) throw new DuplicateRecordError("key id");
+    if (secretHashes(record).some((hash) => this.keyIdByHash.has(hash))) throw new DuplicateRecordError("key hash");
+    this.store(structuredClone(record));
+  }
+
+  async get(keyId: string): Promise<KeyRecord | undefined> {
+    return copy(this.records.get(keyId));
+  }
+
+  async findByHash(hash: string): Promise<KeyRecord | undefined> {
+    const keyId = this.keyIdByHash.get(hash);
+    return keyId === undefined ? undefined : copy(this.records.get(keyId));
+  }
+
+  async list(query: KeyQuery): Promise<KeyRecord[]> {
+    const matches = [...this.records.values()]
+      .filter(
+        (record) =>
+          keyspacePasses(query.keyspaces, record.keyspaceId) &&
+          (!query.ownerId || record.ownerId === query.ownerId) &&
+          (!query.orgId || record.orgId === query.orgId) &&
+          (!query.afterKeyId || record.keyId > query.afterKeyId),
+      )
+      .sort((a, b) => (a.keyId < b.keyId ? -1 : 1));
+    return matches.slice(0, query.limit).map((record) => structuredClone(record));
+  }
+
+  async update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
+    const current = this.records.get(keyId);
+    if (!current) return undefined;
+    const next: KeyRecord = { ...current, ...structuredClone(changes) };
+    this.forget(current);
+    this.store(next);
+    return structuredClone(next);
+  }
+
+  async spendCredits(keyId: string, cost: number): Promise<CreditSpend | undefined> {
+    assertCost(cost);
+    const record = this.records.get(keyId);
+    if (record?.remaining === undefined) return undefined;
+    const spent = record.remaining >= cost;
+    if (spent) record.remaining -= cost;
+    return { spent, remaining: record.remaining };
+  }
+
+  async refillCredits(keyId: string, amount: number, periodStart: Date, now: Date): Promise<boolean> {
+    const record = this.records.get(keyId);
+    const last = record?.refill?.lastRefilledAt;
+    if (!record?.refill || record.remaining === undefined || (last && last >= periodStart)) return false;
+    record.remaining = amount;
+    record.refill = { ...record.refill, lastRefilledAt: now };
+    return true;
+  }
+
+  async changeCredits(keyId: string, change: CreditChange): Promise<number | undefined> {
+    const record = this.records.get(keyId);
+    if (record?.remaining === undefined) return undefined;
+    record.remaining = "add" in change ? record.remaining + change.add : change.set;
+    return record.remaining;
+  }
+
+  async recordUsage(updates: readonly UsageUpdate[]): Promise<void> {
+    for (const { keyId, batchId, counts, lastUsedAt } of updates) {
+      const record = this.records.get(keyId);
+      const applied = this.usageBatches.get(keyId) ?? [];
+      if (!record) this.usageBatches.delete(keyId);
+      if (!record || applied.includes(batchId)) continue;
+      this.usageBatches.set(keyId, [...applied, batchId].slice(-USAGE_BATCHES_REMEMBERED));
+      const usage = { ...record.usage };
+      for (const [outcome, count] of Object.entries(counts) as [keyof typeof usage, number][]) {
+        usage[outcome] = (usage[outcome] ?? 0) + count;
+      }
+      record.usage = usage;
+      if (lastUsedAt && (!record.lastUsedAt || lastUsedAt > record.lastUsedAt)) record.lastUsedAt = lastUsedAt;
+    }
+  }
+
+  async delete(keyId: string): Promise<boolean> {
+    const record = this.records.get(keyId);
+    if (record) this.forget(record);
+    return record !== undefined;
+  }
+
+  private store(record: KeyRecord): void {
+    this.records.set(record.keyId, record);
+    for (const hash of secretHashes(record)) this.keyIdByHash.set(hash, record.keyId);
+  }
+
+  private forget(record: KeyRecord): void {
+    this.records.delete(record.keyId);
+    for (const hash of secretHashes(record)) this.keyIdByHash.delete(hash);
+  }
+}
+
+function secretHashes(record: KeyRecord): string[] {
+  return [record.hash, ...record.retiredSecrets.map((secret) => secret.hash)];
+}
+
+function copy(record: KeyRecord | undefined): KeyRecord | undefined {
+  return record && structuredClone(record);
+}

@@ -1,0 +1,125 @@
+import type { RateLimiter } from "../../ports/rate-limiter.js";
+import { assertCosts, decide, type LimitRequest, type LimitResult, windowOf } from "../../ratelimit/limits.js";
+import type { RedisClient } from "./redis-connection.js";
+import { redisCall } from "./redis-errors.js";
+import { redisScript } from "./redis-script.js";
+
+/**
+ * One atomic step for a batch of verifications of one key, in order. Each
+ * verification reads the counts of its windows (as left by the verifications
+ * before it in the batch) and, if every window has room for its cost, adds the
+ * costs. The script answers, per verification, the counts it saw; `decide`
+ * derives each answer from them exactly as the script did.
+ *
+ * KEYS: the distinct counters. ARGV: the number of verifications, then for
+ * each its number of limits, then per limit: counter index, limit, cost,
+ * counter lifetime (ms).
+ */
+const CONSUME_BATCH = redisScript(`
+local counts, added, ttls = {}, {}, {}
+local function count(k)
+  if counts[k] == nil then counts[k] = tonumber(redis.call('GET', KEYS[k]) or '0') end
+  return counts[k]
+end
+local answers = {}
+local a = 2
+for v = 1, tonumber(ARGV[1]) do
+  local n = tonumber(ARGV[a])
+  local seen, admitted = {}, true
+  for l = 0, n - 1 do
+    local k, limit, cost = tonumber(ARGV[a + 1 + 4 * l]), tonumber(ARGV[a + 2 + 4 * l]), tonumber(ARGV[a + 3 + 4 * l])
+    seen[l + 1] = count(k)
+    if seen[l + 1] + cost > limit then admitted = false end
+  end
+  if admitted then
+    for l = 0, n - 1 do
+      local k, cost = tonumber(ARGV[a + 1 + 4 * l]), tonumber(ARGV[a + 3 + 4 * l])
+      counts[k] = counts[k] + cost
+      added[k] = (added[k] or 0) + cost
+      ttls[k] = ARGV[a + 4 + 4 * l]
+    end
+  end
+  answers[v] = seen
+  a = a + 1 + 4 * n
+end
+for k, delta in pairs(added) do
+  if delta > 0 then
+    redis.call('INCRBY', KEYS[k], delta)
+    redis.call('PEXPIRE', KEYS[k], ttls[k])
+  end
+end
+return answers
+`);
+
+/** Counters outlive their window by this much, so that a late reader still finds them. */
+const COUNTER_GRACE_MS = 1_000;
+
+interface Waiting {
+  readonly subject: string;
+  readonly limits: readonly LimitRequest[];
+  readonly now: number;
+  resolve(results: LimitResult[]): void;
+  reject(error: unknown): void;
+}
+
+/** Verifications one script call takes at most; a longer queue is sent in several calls. */
+const MAX_BATCH = 1_000;
+
+/**
+ * Rate limits counted in Redis, shared by every replica (fixed windows;
+ * docs/rate-limits.md). Everything asked in the same turn of the event loop
+ * (many verifications of a hot key, or every descriptor of one ShouldRateLimit)
+ * goes to Redis together, in one script call: one round trip per turn rather
+ * than one per counter, and the counts stay exact because the script takes
+ * them one after another.
+ */
+export class RedisRateLimiter implements RateLimiter {
+  private waiting: Waiting[] = [];
+
+  constructor(private readonly client: RedisClient) {}
+
+  consume(subject: string, limits: readonly LimitRequest[], now: number): Promise<LimitResult[]> {
+    if (limits.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      assertCosts(limits);
+      if (this.waiting.length === 0) setImmediate(() => void this.sendWaiting());
+      this.waiting.push({ subject, limits, now, resolve, reject });
+    });
+  }
+
+  private async sendWaiting(): Promise<void> {
+    const queue = this.waiting;
+    this.waiting = [];
+    const batches = [];
+    for (let i = 0; i < queue.length; i += MAX_BATCH) batches.push(this.send(queue.slice(i, i + MAX_BATCH)));
+    await Promise.all(batches);
+  }
+
+  private async send(batch: readonly Waiting[]): Promise<void> {
+    const keys: string[] = [];
+    const indexOf = new Map<string, number>();
+    const args: string[] = [String(batch.length)];
+    for (const { subject, limits, now } of batch) {
+      args.push(String(limits.length));
+      for (const limit of limits) {
+        const window = windowOf(now, limit.durationMs);
+        // One hash tag per subject keeps all its counters in one Redis Cluster slot.
+        const key = `kw:rl:{${subject}}:${limit.name}:${limit.durationMs}:${window.start}`;
+        let index = indexOf.get(key);
+        if (index === undefined) {
+          index = keys.push(key);
+          indexOf.set(key, index);
+        }
+        args.push(String(index), String(limit.limit), String(limit.cost), String(window.end - now + COUNTER_GRACE_MS));
+      }
+    }
+    try {
+      const answers = (await redisCall(() => CONSUME_BATCH(this.client, keys, args))) as number[][];
+      for (const [i, { limits, now, resolve }] of batch.entries()) {
+        resolve(decide(limits, answers[i] ?? [], now).results);
+      }
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import type { DescMethodUnary } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import type { AuditEventRecord } from "../audit/audit-event.js";
+import type { Logger } from "../composition/logger.js";
+import type { Clock } from "../keys/clock.js";
+import type { AuditStore } from "../ports/audit-events.js";
+import type { Middleware, Response } from "./call.js";
+import { toConnectError } from "./error-mapping.js";
+import { peerAddress } from "./peer-address.js";
+import type { RefusalAudit } from "./refusal-audit.js";
+
+/**
+ * Records every call of an audited method, whatever its outcome: who (the
+ * root key), what (the method), when, on which keyspace and key, how it ended,
+ * and from where. It sits outside authentication so that refused callers are
+ * recorded too; but a call that ends without a principal (refused before
+ * authentication) is only counted in `refusals`, which writes one event per
+ * address, method and outcome per interval: callers without a root key cannot
+ * fill the log or slow the calls of those with one. A record that cannot be
+ * written is logged in full (it holds no secret) rather than failing a call
+ * that has already taken effect.
+ */
+export function createAuditLog(options: {
+  readonly audit: AuditStore;
+  readonly refusals: Pick<RefusalAudit, "record">;
+  readonly clock: Clock;
+  /** An event id for an event at this time (ids sort by time). */
+  readonly newEventId: (time: number) => string;
+  readonly logger: Logger;
+  readonly audited: (method: DescMethodUnary) => boolean;
+}): Middleware {
+  return (next, method) => {
+    if (!options.audited(method)) return next;
+    return async (request, call) => {
+      let response: Response | undefined;
+      let outcome = "OK";
+      try {
+        response = await next(request, call);
+        return response;
+      } catch (error) {
+        outcome = codeName(toConnectError(error).code);
+        throw error;
+      } finally {
+        const now = options.clock();
+        if (!call.principal) {
+          options.refusals.record({
+            address: peerAddress(call.peer),
+            action: method.name,
+            outcome,
+            time: new Date(now),
+            requestId: call.requestId,
+          });
+        } else {
+          const event: AuditEventRecord = {
+            eventId: options.newEventId(now),
+            time: new Date(now),
+            actorKeyId: call.principal.keyId,
+            action: method.name,
+            keyspaceId: call.target?.keyspaceId ?? "",
+            keyId: call.target?.keyId ?? createdKeyId(response),
+            outcome,
+            peer: call.peer,
+            requestId: call.requestId,
+            count: 1,
+          };
+          await options.audit.append(event).catch((error: unknown) => {
+            options.logger.error({ err: error, auditEvent: event }, "audit event could not be stored");
+          });
+        }
+      }
+    };
+  };
+}
+
+/** "PermissionDenied" → "PERMISSION_DENIED", as gRPC names its codes. */
+function codeName(code: Code): string {
+  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** CreateKey learns its key id only from its own answer. */
+function createdKeyId(response: Response | undefined): string {
+  const keyId = (response as { keyId?: unknown } | undefined)?.keyId;
+  return typeof keyId === "string" ? keyId : "";
+}

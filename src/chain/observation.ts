@@ -1,0 +1,50 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "../composition/logger.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { Middleware } from "./call.js";
+import type { FaultLog } from "./fault-log.js";
+
+/** Codes that point at Keyward or its stores rather than at the caller. */
+const SERVER_FAULTS = new Set([Code.Internal, Code.Unavailable, Code.Unknown, Code.DataLoss, Code.Unimplemented]);
+
+/**
+ * One log line and one latency sample per call: method, outcome, duration,
+ * request id, caller. Calls that succeed log at debug (VerifyKey runs
+ * thousands of times a second); caller errors at info; server faults go to
+ * the fault log, which logs the first of a kind at error with its cause and
+ * sums up the repeats, so that an outage does not log a stack per call.
+ */
+export function createObservation(logger: Logger, metrics: Pick<Metrics, "rpc">, faults: FaultLog): Middleware {
+  return (next, method) => {
+    const rpc = `${method.parent.typeName}/${method.name}`;
+    // Promise chaining rather than async/await: one promise fewer per call on the hot path.
+    return (request, call) => {
+      const started = performance.now();
+      const fields = () => ({
+        rpc,
+        requestId: call.requestId,
+        peer: call.peer,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      });
+      return next(request, call).then(
+        (response) => {
+          metrics.rpc(rpc, "OK", (performance.now() - started) / 1000);
+          if (logger.isLevelEnabled("debug")) logger.debug({ ...fields(), code: "ok" }, "call");
+          return response;
+        },
+        (error: unknown) => {
+          const code = error instanceof ConnectError ? error.code : Code.Unknown;
+          metrics.rpc(rpc, Code[code], (performance.now() - started) / 1000);
+          const line = { ...fields(), code: Code[code], message: error instanceof Error ? error.message : "" };
+          if (SERVER_FAULTS.has(code)) {
+            const cause = error instanceof ConnectError ? error.cause : error;
+            faults.fault({ rpc, code: line.code, message: line.message, cause }, line);
+          } else {
+            logger.info(line, "call rejected");
+          }
+          throw error;
+        },
+      );
+    };
+  };
+}
