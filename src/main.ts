@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from "./composition/config.js";
 import { devModeBanner } from "./composition/dev-banner.js";
-import { createLogger } from "./composition/logger.js";
 import { startKeyward } from "./composition/start-keyward.js";
+import { createLogger } from "./observability/logger.js";
 
 /** Entry point: configuration → Keyward → signals. Only this file reads process.env or exits. */
 async function main(): Promise<void> {

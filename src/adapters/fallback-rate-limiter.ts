@@ -1,4 +1,4 @@
-import type { Logger } from "../composition/logger.js";
+import type { Logger } from "../observability/logger.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import { StoreUnavailableError } from "../ports/store-errors.js";
 

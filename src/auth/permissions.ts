@@ -1,10 +1,11 @@
+import { ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
+
 /**
  * Permissions are dot-separated names ("keyspace.billing.read_key",
  * "documents.write"). A granted permission may use `*` for any one segment,
  * except that `*` never stands for the reserved keyspace "root": rights over
  * root keys must be granted by name.
  */
-export const ROOT_KEYSPACE = "root";
 const WILDCARD = "*";
 
 /** Grants split into segments once per list; lists come from cached records, so this runs once per key version. */

@@ -1,8 +1,8 @@
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { AuditEventRecord } from "../audit/audit-event.js";
-import type { Logger } from "../composition/logger.js";
 import type { Clock } from "../keys/clock.js";
+import type { Logger } from "../observability/logger.js";
 import type { AuditStore } from "../ports/audit-events.js";
 import type { Middleware, Response } from "./call.js";
 import { toConnectError } from "./error-mapping.js";

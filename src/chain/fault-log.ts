@@ -1,4 +1,4 @@
-import type { Logger } from "../composition/logger.js";
+import type { Logger } from "../observability/logger.js";
 
 /** Tells one kind of server fault from another: method, code, what the caller was told and the cause's type. */
 export interface FaultKind {

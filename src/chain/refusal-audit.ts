@@ -1,5 +1,5 @@
 import type { AuditEventRecord } from "../audit/audit-event.js";
-import type { Logger } from "../composition/logger.js";
+import type { Logger } from "../observability/logger.js";
 import type { AuditStore } from "../ports/audit-events.js";
 
 /** A call refused before its caller authenticated (no valid root key, or too many failures from its address). */

@@ -1,10 +1,10 @@
 import { LRUCache } from "lru-cache";
-import { ROOT_KEYSPACE } from "../auth/permissions.js";
 import type { Principal } from "../auth/principal.js";
 import type { Clock } from "../keys/clock.js";
 import { checkKey } from "../keys/key-checks.js";
 import type { KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
+import { ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
 import type { KeyStore } from "../ports/key-records.js";
 
 /**

@@ -1,10 +1,9 @@
 import type { AuditEventRecord } from "../audit/audit-event.js";
-import { ROOT_KEYSPACE } from "../auth/permissions.js";
 import type { Clock } from "../keys/clock.js";
 import type { KeyHasher } from "../keys/key-hasher.js";
 import { generateKey, keyStart, parseKey, type RandomBytes } from "../keys/key-material.js";
 import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
-import { builtinKeyspaces } from "../keyspaces/builtin-keyspaces.js";
+import { builtinKeyspaces, ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
 import type { AuditStore } from "../ports/audit-events.js";
 import type { KeyStore } from "../ports/key-records.js";
 import type { KeyspaceStore } from "../ports/keyspace-records.js";

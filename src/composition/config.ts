@@ -1,7 +1,8 @@
 import { isIP, isIPv6 } from "node:net";
 import { z } from "zod";
-import { ROOT_KEYSPACE } from "../auth/permissions.js";
 import { parseKey } from "../keys/key-material.js";
+import { ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
+import type { ConnectionLimits } from "../transport/connection-limits.js";
 
 /** Keyward's settings, read once from the environment at start-up. */
 export interface Config {
@@ -52,17 +53,8 @@ export interface Config {
   };
   readonly logLevel: string;
   readonly shutdownTimeoutMs: number;
-  /** Bounds on every connection to either port (issue 9 item 8). */
-  readonly connections: {
-    /** Time a new connection has to open: the HTTP/2 preface and SETTINGS, or an HTTP/1.1 request's headers. */
-    readonly handshakeTimeoutMs: number;
-    /** Time a connection may stay open with no call in flight. */
-    readonly idleTimeoutMs: number;
-    /** Calls one HTTP/2 connection may have open at once (advertised in SETTINGS). */
-    readonly maxConcurrentStreams: number;
-    /** Memory one HTTP/2 session may hold (buffered frames, header tables); past it, new calls are refused. */
-    readonly maxSessionMemoryMb: number;
-  };
+  /** Bounds on every connection to either port. */
+  readonly connections: ConnectionLimits;
 }
 
 const port = (fallback: number) =>

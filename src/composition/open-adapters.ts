@@ -17,6 +17,7 @@ import { createRejectionReporter } from "../adapters/redis/rejected-values.js";
 import { createValueSigner, type SigningSecrets } from "../adapters/redis/value-signer.js";
 import { CachingKeyStore } from "../cache/caching-key-store.js";
 import type { Clock } from "../keys/clock.js";
+import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Dependency } from "../observability/readiness.js";
 import type { AuditRetention, AuditStore } from "../ports/audit-events.js";
@@ -24,7 +25,6 @@ import type { KeyStore } from "../ports/key-records.js";
 import type { KeyspaceStore } from "../ports/keyspace-records.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { Config } from "./config.js";
-import type { Logger } from "./logger.js";
 
 /** The adapters chosen by the configuration, and what readiness checks ask. */
 export interface Stores {

@@ -18,11 +18,11 @@ import { RefusalAudit } from "../chain/refusal-audit.js";
 import { createRootKeyAuthenticator } from "../chain/root-key-authenticator.js";
 import { createValidation } from "../chain/validation.js";
 import { createExtAuthzService } from "../envoy/ext-authz-service.js";
-import { loadRatelimitConfig } from "../envoy/ratelimit-config-file.js";
 import { createRatelimitService } from "../envoy/ratelimit-service.js";
 import { type Clock, systemClock } from "../keys/clock.js";
 import { createKeyHasher } from "../keys/key-hasher.js";
 import { createKeyIdFactory } from "../keys/key-id.js";
+import type { Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { checkReadiness } from "../observability/readiness.js";
 import { createAuditService } from "../services/audit-service.js";
@@ -38,8 +38,8 @@ import { createVerification } from "../verification/verification.js";
 import { createVerifierScopes } from "../verification/verifier-scope.js";
 import { BOOTSTRAP_KEY_ID, bootstrap } from "./bootstrap.js";
 import type { Config } from "./config.js";
-import type { Logger } from "./logger.js";
 import { openStores } from "./open-adapters.js";
+import { loadRatelimitConfig } from "./ratelimit-config-file.js";
 
 /** A running Keyward. */
 export interface Keyward {

@@ -11,9 +11,9 @@ import {
 } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { mayAnywhere, type Principal } from "../auth/principal.js";
 import type { ServiceHandlers } from "../chain/call.js";
-import type { Logger } from "../composition/logger.js";
 import type { Clock } from "../keys/clock.js";
 import type { RatelimitPolicy } from "../keys/key-record.js";
+import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { KeyStore } from "../ports/key-records.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";

@@ -1,5 +1,7 @@
-import { ROOT_KEYSPACE } from "../auth/permissions.js";
 import type { KeyDefaults, KeyspaceRecord } from "./keyspace-record.js";
+
+/** The reserved keyspace of root keys, the keys that manage Keyward. */
+export const ROOT_KEYSPACE = "root";
 
 /** Where keys go when CreateKey names no keyspace. */
 export const DEFAULT_KEYSPACE = "default";

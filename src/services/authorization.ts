@@ -1,5 +1,4 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ROOT_KEYSPACE } from "../auth/permissions.js";
 import {
   type Action,
   type KeyAction,
@@ -12,6 +11,7 @@ import {
 } from "../auth/principal.js";
 import type { Call } from "../chain/call.js";
 import type { KeyRecord } from "../keys/key-record.js";
+import { ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
 import { CorruptRecordError } from "../ports/corrupt-record-error.js";
 import type { KeyStore } from "../ports/key-records.js";
 import type { KeyspaceFilter } from "../ports/keyspace-filter.js";

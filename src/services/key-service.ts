@@ -1,7 +1,6 @@
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { ROOT_KEYSPACE } from "../auth/permissions.js";
 import { mayGrant } from "../auth/principal.js";
 import type { Call, ServiceHandlers } from "../chain/call.js";
 import type { Clock } from "../keys/clock.js";
@@ -11,7 +10,7 @@ import { reroll, revocation } from "../keys/key-lifecycle.js";
 import { generateKey, type RandomBytes } from "../keys/key-material.js";
 import type { JsonObject, KeyRecord } from "../keys/key-record.js";
 import { MAX_META_BYTES, metaFits } from "../keys/meta.js";
-import { DEFAULT_KEYSPACE, effectiveKeyDefaults } from "../keyspaces/builtin-keyspaces.js";
+import { DEFAULT_KEYSPACE, effectiveKeyDefaults, ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
 import type { KeyStore } from "../ports/key-records.js";
 import type { KeyspaceStore } from "../ports/keyspace-records.js";
 import { applyDueRefill } from "../verification/credits.js";

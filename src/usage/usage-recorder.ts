@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { Logger } from "../composition/logger.js";
 import type { UsageCounts, UsageOutcome } from "../keys/key-record.js";
+import type { Logger } from "../observability/logger.js";
 import type { KeyStore, UsageUpdate } from "../ports/key-records.js";
 
 /** Keys with unwritten usage beyond this are dropped (and logged) rather than let memory grow without end. */

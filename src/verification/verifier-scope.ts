@@ -1,5 +1,5 @@
-import { ROOT_KEYSPACE } from "../auth/permissions.js";
 import { may, type Principal } from "../auth/principal.js";
+import { ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
 
 /** Whether the caller may verify keys of a keyspace; a key it may not is answered as missing. */
 export type VerifierScope = (keyspaceId: string) => boolean;

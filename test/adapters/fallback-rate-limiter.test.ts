@@ -3,7 +3,7 @@ import { withFallback } from "../../src/adapters/fallback-rate-limiter.js";
 import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter.js";
 import { connectRedis } from "../../src/adapters/redis/redis-connection.js";
 import { RedisRateLimiter } from "../../src/adapters/redis/redis-rate-limiter.js";
-import { createLogger } from "../../src/composition/logger.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { StoreUnavailableError } from "../../src/ports/store-errors.js";
 import { startPrivateRedis } from "../support/redis.js";
 

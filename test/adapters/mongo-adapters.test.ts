@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MongoAuditStore } from "../../src/adapters/mongo/mongo-audit-events.js";
 import { MongoKeyStore } from "../../src/adapters/mongo/mongo-key-store.js";
 import { MongoKeyspaceStore } from "../../src/adapters/mongo/mongo-keyspace-records.js";
-import { createLogger } from "../../src/composition/logger.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { openTestDatabase } from "../support/mongo.js";
 import { auditStoreContract } from "./audit-events-contract.js";
 import { keyStoreContract } from "./key-store-contract.js";

@@ -3,7 +3,7 @@ import { connectRedis, type RedisClient } from "../../src/adapters/redis/redis-c
 import { RedisKeyCache } from "../../src/adapters/redis/redis-key-cache.js";
 import type { RejectedKind } from "../../src/adapters/redis/rejected-values.js";
 import { createValueSigner } from "../../src/adapters/redis/value-signer.js";
-import { createLogger } from "../../src/composition/logger.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { sampleRecord } from "../support/records.js";
 import { sharedRedisUrl } from "../support/redis.js";
 

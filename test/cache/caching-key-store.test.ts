@@ -6,7 +6,7 @@ import { RedisInvalidationBus } from "../../src/adapters/redis/redis-invalidatio
 import { RedisKeyCache } from "../../src/adapters/redis/redis-key-cache.js";
 import { createValueSigner } from "../../src/adapters/redis/value-signer.js";
 import { CachingKeyStore, type LocalCacheSettings } from "../../src/cache/caching-key-store.js";
-import { createLogger } from "../../src/composition/logger.js";
+import { createLogger } from "../../src/observability/logger.js";
 import type { KeyStore } from "../../src/ports/key-records.js";
 import { keyStoreContract } from "../adapters/key-store-contract.js";
 import { countingKeyStore } from "../support/counting-key-store.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createFaultLog } from "../../src/chain/fault-log.js";
-import { createLogger } from "../../src/composition/logger.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { StoreUnavailableError } from "../../src/ports/store-errors.js";
 
 const INTERVAL_MS = 60_000;

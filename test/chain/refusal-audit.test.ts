@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryAuditStore } from "../../src/adapters/memory/memory-audit-events.js";
 import type { AuditEventRecord } from "../../src/audit/audit-event.js";
 import { MAX_REFUSAL_GROUPS, OTHER_ADDRESSES, RefusalAudit } from "../../src/chain/refusal-audit.js";
-import { createLogger } from "../../src/composition/logger.js";
+import { createLogger } from "../../src/observability/logger.js";
 import type { AuditStore } from "../../src/ports/audit-events.js";
 
 const START = Date.UTC(2026, 0, 1);

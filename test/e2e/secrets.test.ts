@@ -4,8 +4,8 @@ import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { connectRedis, type RedisClient } from "../../src/adapters/redis/redis-connection.js";
-import { createLogger } from "../../src/composition/logger.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { callError, connectRoute, ROUTES } from "../support/clients.js";
 import { checkRequest } from "../support/envoy-requests.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";

@@ -8,9 +8,9 @@ import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter
 import { CachingKeyStore } from "../../src/cache/caching-key-store.js";
 import { createKeyspaceRoles } from "../../src/cache/keyspace-roles.js";
 import type { Call } from "../../src/chain/call.js";
-import { createLogger } from "../../src/composition/logger.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
 import { generateKey } from "../../src/keys/key-material.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { createVerifyKey } from "../../src/services/verify-key.js";
 import { UsageRecorder } from "../../src/usage/usage-recorder.js";

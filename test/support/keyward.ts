@@ -1,8 +1,8 @@
 import { generateRootKey } from "../../src/composition/bootstrap.js";
 import { loadConfig } from "../../src/composition/config.js";
-import { createLogger } from "../../src/composition/logger.js";
 import { type Keyward, startKeyward } from "../../src/composition/start-keyward.js";
 import type { Clock } from "../../src/keys/clock.js";
+import { createLogger } from "../../src/observability/logger.js";
 
 /** What every test Keyward signs its Redis values with, as replicas of one deployment would. */
 export const TEST_REDIS_SECRET = "the test deployment's redis secret, 32+ characters";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
 import { MongoKeyStore } from "../../src/adapters/mongo/mongo-key-store.js";
-import { createLogger } from "../../src/composition/logger.js";
+import { createLogger } from "../../src/observability/logger.js";
 import type { KeyStore, UsageUpdate } from "../../src/ports/key-records.js";
 import { StoreUnavailableError } from "../../src/ports/store-errors.js";
 import { UsageRecorder } from "../../src/usage/usage-recorder.js";

@@ -1,7 +1,7 @@
 import type { Collection, Db, Filter } from "mongodb";
-import type { Logger } from "../../composition/logger.js";
 import { assertCost } from "../../keys/cost.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
+import type { Logger } from "../../observability/logger.js";
 import { CorruptRecordError } from "../../ports/corrupt-record-error.js";
 import {
   type CreditChange,

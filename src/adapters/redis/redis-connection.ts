@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createClient } from "redis";
-import type { Logger } from "../../composition/logger.js";
+import type { Logger } from "../../observability/logger.js";
 
 const MAX_RECONNECT_DELAY_MS = 2_000;
 /** Redis answers in well under a millisecond; a command taking longer than this counts as a failure. */

@@ -1,4 +1,4 @@
-import type { Logger } from "../../composition/logger.js";
+import type { Logger } from "../../observability/logger.js";
 import type { Invalidation, InvalidationBus } from "../../ports/shared-key-cache.js";
 import { decodeRecord, encodeRecord } from "./key-record-codec.js";
 import { closeRedis, type RedisClient } from "./redis-connection.js";

@@ -1,5 +1,5 @@
-import type { Logger } from "../../composition/logger.js";
 import type { Clock } from "../../keys/clock.js";
+import type { Logger } from "../../observability/logger.js";
 
 /** What a refused value was: a shared-cache entry, or a message on the invalidation channel. */
 export type RejectedKind = "cache" | "message";

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { ConfigError } from "../composition/config.js";
 import { readDescriptorConfig } from "../ratelimit/descriptor-config.js";
 import type { DescriptorConfig } from "../ratelimit/descriptor-rules.js";
+import { ConfigError } from "./config.js";
 
 /** Reads the rate-limit rules KEYWARD_RATELIMIT_CONFIG names (YAML); any fault stops start-up, naming the variable. */
 export function loadRatelimitConfig(path: string): DescriptorConfig {

@@ -1,0 +1,3 @@
+import { two } from "../b/two.js";
+
+export const one = () => two();

@@ -1,0 +1,3 @@
+import { three } from "../a/three.js";
+
+export const two = () => three;
