@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import type { Role } from "../keyspaces/keyspace-record.js";
-import type { KeyspaceStore } from "../ports/keyspace-records.js";
+import type { KeyspaceRecords } from "../ports/keyspace-records.js";
 
 /** A keyspace's roles, as VerifyKey needs them to expand a key's roles into permissions. */
 export type KeyspaceRoles = (keyspaceId: string) => Promise<readonly Role[]>;
@@ -13,7 +13,7 @@ export const ROLES_TTL_MS = 1_000;
  * replica (concurrent reads of one keyspace share a lookup), so that
  * verifying keys with roles never costs a store read per call.
  */
-export function createKeyspaceRoles(keyspaces: KeyspaceStore, ttlMs = ROLES_TTL_MS): KeyspaceRoles {
+export function createKeyspaceRoles(keyspaces: KeyspaceRecords, ttlMs = ROLES_TTL_MS): KeyspaceRoles {
   const cache = new LRUCache<string, readonly Role[]>({
     max: 10_000,
     ttl: ttlMs,

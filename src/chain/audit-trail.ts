@@ -3,7 +3,7 @@ import { Code } from "@connectrpc/connect";
 import type { AuditEventRecord } from "../audit/audit-event.js";
 import type { Clock } from "../keys/clock.js";
 import type { Logger } from "../observability/logger.js";
-import type { AuditStore } from "../ports/audit-events.js";
+import type { AuditEvents } from "../ports/audit-events.js";
 import type { Middleware, Response } from "./call.js";
 import { toConnectError } from "./error-mapping.js";
 import { peerAddress } from "./peer-address.js";
@@ -21,7 +21,7 @@ import type { RefusalAudit } from "./refusal-audit.js";
  * that has already taken effect.
  */
 export function createAuditLog(options: {
-  readonly audit: AuditStore;
+  readonly audit: AuditEvents;
   readonly refusals: Pick<RefusalAudit, "record">;
   readonly clock: Clock;
   /** An event id for an event at this time (ids sort by time). */

@@ -1,6 +1,6 @@
 import type { AuditEventRecord } from "../audit/audit-event.js";
 import type { Logger } from "../observability/logger.js";
-import type { AuditStore } from "../ports/audit-events.js";
+import type { AuditEvents } from "../ports/audit-events.js";
 
 /** A call refused before its caller authenticated (no valid root key, or too many failures from its address). */
 export interface Refusal {
@@ -35,7 +35,7 @@ export class RefusalAudit {
 
   constructor(
     private readonly options: {
-      readonly audit: Pick<AuditStore, "appendMany">;
+      readonly audit: Pick<AuditEvents, "appendMany">;
       readonly logger: Logger;
       readonly intervalMs: number;
       /** An event id for an event at this time (ids sort by time). */

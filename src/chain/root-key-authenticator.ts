@@ -5,7 +5,7 @@ import { checkKey } from "../keys/key-checks.js";
 import type { KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import { ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
-import type { KeyStore } from "../ports/key-records.js";
+import type { KeyLookup } from "../ports/key-records.js";
 
 /**
  * Turns a presented root key into the caller's principal, or undefined when it
@@ -29,7 +29,7 @@ const MAX_REMEMBERED = 1_000;
  * any key. Only live root keys are remembered; refusals are always worked out.
  */
 export function createRootKeyAuthenticator(deps: {
-  readonly store: KeyStore;
+  readonly store: KeyLookup;
   readonly hasher: KeyHasher;
   readonly clock: Clock;
   readonly keysVersion: () => number;

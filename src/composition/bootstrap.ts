@@ -4,9 +4,9 @@ import type { KeyHasher } from "../keys/key-hasher.js";
 import { generateKey, keyStart, parseKey, type RandomBytes } from "../keys/key-material.js";
 import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
 import { builtinKeyspaces, ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
-import type { AuditStore } from "../ports/audit-events.js";
-import type { KeyStore } from "../ports/key-records.js";
-import type { KeyspaceStore } from "../ports/keyspace-records.js";
+import type { AuditEvents } from "../ports/audit-events.js";
+import type { KeyRecords } from "../ports/key-records.js";
+import type { KeyspaceRecords } from "../ports/keyspace-records.js";
 import { DuplicateRecordError } from "../ports/store-errors.js";
 
 /** The fixed id of the root key that KEYWARD_ROOT_KEY stands for. */
@@ -22,9 +22,9 @@ const ROOT_KEY_BYTES = 32;
 const ACTOR = "keyward";
 
 export interface BootstrapDeps {
-  readonly keys: KeyStore;
-  readonly keyspaces: KeyspaceStore;
-  readonly audit: AuditStore;
+  readonly keys: KeyRecords;
+  readonly keyspaces: KeyspaceRecords;
+  readonly audit: AuditEvents;
   readonly newEventId: (time: number) => string;
   readonly hasher: KeyHasher;
   readonly clock: Clock;

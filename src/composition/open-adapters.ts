@@ -1,37 +1,40 @@
 import { randomBytes } from "node:crypto";
 import { MongoClient } from "mongodb";
 import { withFallback } from "../adapters/fallback-rate-limiter.js";
-import { MemoryAuditStore } from "../adapters/memory/memory-audit-events.js";
+import { MemoryAuditEvents } from "../adapters/memory/memory-audit-events.js";
 import { MemoryKeyStore } from "../adapters/memory/memory-key-store.js";
-import { MemoryKeyspaceStore } from "../adapters/memory/memory-keyspace-records.js";
+import { MemoryKeyspaceRecords } from "../adapters/memory/memory-keyspace-records.js";
 import { MemoryRateLimiter } from "../adapters/memory/memory-rate-limiter.js";
-import { MongoAuditStore } from "../adapters/mongo/mongo-audit-events.js";
+import { MongoAuditEvents } from "../adapters/mongo/mongo-audit-events.js";
 import { mongoCall } from "../adapters/mongo/mongo-errors.js";
 import { MongoKeyStore } from "../adapters/mongo/mongo-key-store.js";
-import { MongoKeyspaceStore } from "../adapters/mongo/mongo-keyspace-records.js";
+import { MongoKeyspaceRecords } from "../adapters/mongo/mongo-keyspace-records.js";
 import { closeRedis, openRedis, whenReady } from "../adapters/redis/redis-connection.js";
 import { RedisInvalidationBus } from "../adapters/redis/redis-invalidation-bus.js";
 import { RedisKeyCache } from "../adapters/redis/redis-key-cache.js";
 import { RedisRateLimiter } from "../adapters/redis/redis-rate-limiter.js";
 import { createRejectionReporter } from "../adapters/redis/rejected-values.js";
 import { createValueSigner, type SigningSecrets } from "../adapters/redis/value-signer.js";
-import { CachingKeyStore } from "../cache/caching-key-store.js";
+import { propagateChanges } from "../cache/propagate-changes.js";
+import { VerificationCache } from "../cache/verification-cache.js";
 import type { Clock } from "../keys/clock.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Dependency } from "../observability/readiness.js";
-import type { AuditRetention, AuditStore } from "../ports/audit-events.js";
-import type { KeyStore } from "../ports/key-records.js";
-import type { KeyspaceStore } from "../ports/keyspace-records.js";
+import type { AuditEvents, AuditRetention } from "../ports/audit-events.js";
+import type { KeyStore } from "../ports/key-store.js";
+import type { KeyspaceRecords } from "../ports/keyspace-records.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { Config } from "./config.js";
 
 /** The adapters chosen by the configuration, and what readiness checks ask. */
-export interface Stores {
-  /** The key store behind the verification cache. */
-  readonly keys: CachingKeyStore;
-  readonly keyspaces: KeyspaceStore;
-  readonly audit: AuditStore;
+export interface Adapters {
+  /** Keys, their credits and usage; lookups by hash through the verification cache, which hears of every change. */
+  readonly keys: KeyStore;
+  /** The verification cache itself: its version tells what was derived from cached keys whether it is current. */
+  readonly cache: Pick<VerificationCache, "version">;
+  readonly keyspaces: KeyspaceRecords;
+  readonly audit: AuditEvents;
   readonly limiter: RateLimiter;
   readonly dependencies: readonly Dependency[];
   close(): Promise<void>;
@@ -47,17 +50,14 @@ const REDIS_START_WAIT_MS = 2_000;
 const LOCAL_ABSENT_TTL_MS = 10_000;
 
 /** MongoDB when MONGODB_URI is set, memory otherwise; Redis (cache, invalidations, rate limits) when REDIS_URL is set. */
-export async function openStores(config: Config, logger: Logger, metrics: Metrics, clock: Clock): Promise<Stores> {
+export async function openAdapters(config: Config, logger: Logger, metrics: Metrics, clock: Clock): Promise<Adapters> {
   const records = config.mongodbUri
     ? await openMongo(config.mongodbUri, config.mongodbDatabase, config.audit, logger)
     : openMemory(config.audit);
   const local = { ...config.cache, absentTtlMs: LOCAL_ABSENT_TTL_MS };
   if (!config.redisUrl) {
-    return {
-      ...records,
-      keys: new CachingKeyStore(records.keys, { settings: local, metrics, clock }),
-      limiter: new MemoryRateLimiter(),
-    };
+    const cache = new VerificationCache(records.keys, { settings: local, metrics, clock });
+    return { ...records, keys: propagateChanges(records.keys, cache), cache, limiter: new MemoryRateLimiter() };
   }
   const redis = openRedis({ url: config.redisUrl, caFile: config.redisCaFile }, logger);
   const signer = createValueSigner(redisSecrets(config, logger));
@@ -67,7 +67,7 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
   // place; past it, Keyward starts without them and takes them up when Redis answers.
   if (await whenReady(redis, REDIS_START_WAIT_MS)) await bus.whenSubscribed(REDIS_START_WAIT_MS);
   else logger.warn({ waitedMs: REDIS_START_WAIT_MS }, "starting without Redis; it is retried in the background");
-  const keys = new CachingKeyStore(records.keys, {
+  const cache = new VerificationCache(records.keys, {
     settings: local,
     shared: new RedisKeyCache(redis, { ...SHARED_CACHE_TTLS, recordMs: config.cache.ttlMs }, signer, rejected),
     bus,
@@ -76,11 +76,12 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
   });
   return {
     ...records,
-    keys,
+    keys: propagateChanges(records.keys, cache),
+    cache,
     limiter: withFallback(new RedisRateLimiter(redis), new MemoryRateLimiter(), config.ratelimitFallback, logger),
     dependencies: [...records.dependencies, { name: "redis", ping: async () => void (await redis.ping()) }],
     async close() {
-      keys.close();
+      cache.close();
       await Promise.allSettled([records.close(), bus.close(), closeRedis(redis)]);
     },
   };
@@ -99,13 +100,13 @@ function redisSecrets(config: Config, logger: Logger): SigningSecrets {
   return { current: randomBytes(32).toString("base64url") };
 }
 
-type RecordStores = Pick<Stores, "keyspaces" | "audit" | "dependencies" | "close"> & { readonly keys: KeyStore };
+type RecordStores = Pick<Adapters, "keyspaces" | "audit" | "dependencies" | "close"> & { readonly keys: KeyStore };
 
 function openMemory(retention: AuditRetention): RecordStores {
   return {
     keys: new MemoryKeyStore(),
-    keyspaces: new MemoryKeyspaceStore(),
-    audit: new MemoryAuditStore(retention),
+    keyspaces: new MemoryKeyspaceRecords(),
+    audit: new MemoryAuditEvents(retention),
     dependencies: [],
     close: async () => {},
   };
@@ -121,8 +122,8 @@ async function openMongo(
   const db = client.db(database);
   const [keys, keyspaces, audit] = await Promise.all([
     MongoKeyStore.open(db, logger),
-    MongoKeyspaceStore.open(db),
-    MongoAuditStore.open(db, retention),
+    MongoKeyspaceRecords.open(db),
+    MongoAuditEvents.open(db, retention),
   ]);
   return {
     keys,

@@ -38,7 +38,7 @@ import { createVerification } from "../verification/verification.js";
 import { createVerifierScopes } from "../verification/verifier-scope.js";
 import { BOOTSTRAP_KEY_ID, bootstrap } from "./bootstrap.js";
 import type { Config } from "./config.js";
-import { openStores } from "./open-adapters.js";
+import { openAdapters } from "./open-adapters.js";
 import { loadRatelimitConfig } from "./ratelimit-config-file.js";
 
 /** A running Keyward. */
@@ -84,7 +84,7 @@ export async function startKeyward({
   // A bad rules file stops start-up before any store is opened or written to.
   const ratelimitRules = config.ratelimitConfigPath ? loadRatelimitConfig(config.ratelimitConfigPath) : undefined;
   const metrics = new Metrics();
-  const stores = await openStores(config, logger, metrics, clock);
+  const stores = await openAdapters(config, logger, metrics, clock);
   const hasher = createKeyHasher(config.hashSecret);
   const usage = new UsageRecorder(stores.keys, logger, config.usageFlushMs);
   usage.start();
@@ -125,7 +125,7 @@ export async function startKeyward({
         store: stores.keys,
         hasher,
         clock,
-        keysVersion: () => stores.keys.version,
+        keysVersion: () => stores.cache.version,
       }),
       failures: createAuthFailureLimiter(config.authFailuresPerMinute, clock),
       needsRootKey,

@@ -15,7 +15,7 @@ import type { Clock } from "../keys/clock.js";
 import type { RatelimitPolicy } from "../keys/key-record.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { KeyStore } from "../ports/key-records.js";
+import type { KeyRecords } from "../ports/key-records.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import { CounterBudget } from "../ratelimit/counter-budget.js";
 import { descriptorRequestProblem } from "../ratelimit/descriptor-request.js";
@@ -33,7 +33,7 @@ export interface RatelimitServiceDeps {
   /** The rules (KEYWARD_RATELIMIT_CONFIG); without them every descriptor is unlimited. */
   readonly config?: DescriptorConfig;
   readonly limiter: RateLimiter;
-  readonly keys: Pick<KeyStore, "get">;
+  readonly keys: Pick<KeyRecords, "get">;
   /** Whose keys' own limits a caller may count against: the same reach as verifying them. */
   readonly scopeOf: (principal: Principal | undefined) => VerifierScope;
   /** KEYWARD_RATELIMIT_MAX_COUNTERS_PER_RULE. */

@@ -23,7 +23,7 @@ export interface AuditRetention {
 }
 
 /** Where the audit log lives. Events are only ever appended, and removed once past the retention. */
-export interface AuditStore {
+export interface AuditEvents {
   append(event: AuditEventRecord): Promise<void>;
   /** Appends several events in one write. */
   appendMany(events: readonly AuditEventRecord[]): Promise<void>;

@@ -12,7 +12,7 @@ export interface KeyspaceQuery {
 }
 
 /** Where keyspace records live. Adapters translate; they decide nothing. */
-export interface KeyspaceStore {
+export interface KeyspaceRecords {
   /** Stores a new keyspace; DuplicateRecordError when the id is taken (on stores that enforce it). */
   insert(record: KeyspaceRecord): Promise<void>;
   get(keyspaceId: string): Promise<KeyspaceRecord | undefined>;

@@ -4,7 +4,7 @@ import { AuditEventSchema } from "../../gen/keyward/v1/audit_pb.js";
 import type { AuditService } from "../../gen/keyward/v1/audit_service_pb.js";
 import type { AuditEventRecord } from "../audit/audit-event.js";
 import type { ServiceHandlers } from "../chain/call.js";
-import type { AuditStore } from "../ports/audit-events.js";
+import type { AuditEvents } from "../ports/audit-events.js";
 import { visibleKeyspaces } from "./authorization.js";
 import { toTimestamp } from "./key-mapping.js";
 import { decodePageToken, pageLimit, toPage } from "./page-token.js";
@@ -12,7 +12,7 @@ import { decodePageToken, pageLimit, toPage } from "./page-token.js";
 const EVENT_ID_PATTERN = /^evt_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** AuditService: the audit log, newest first, limited to the keyspaces the caller may audit. */
-export function createAuditService(audit: AuditStore): ServiceHandlers<typeof AuditService> {
+export function createAuditService(audit: AuditEvents): ServiceHandlers<typeof AuditService> {
   return {
     async listAuditEvents(request, call) {
       const events = await audit.list({

@@ -13,7 +13,7 @@ import type { Call } from "../chain/call.js";
 import type { KeyRecord } from "../keys/key-record.js";
 import { ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
 import { CorruptRecordError } from "../ports/corrupt-record-error.js";
-import type { KeyStore } from "../ports/key-records.js";
+import type { KeyRecords } from "../ports/key-records.js";
 import type { KeyspaceFilter } from "../ports/keyspace-filter.js";
 
 /**
@@ -48,7 +48,12 @@ export function authorizeRequested(call: Call, action: Action, keyspaceId: strin
  * key is missing or just not theirs. A stored key that cannot be read is
  * DATA_LOSS by the same rule: only to callers who could see it.
  */
-export async function authorizedKey(call: Call, keys: KeyStore, keyId: string, action: KeyAction): Promise<KeyRecord> {
+export async function authorizedKey(
+  call: Call,
+  keys: Pick<KeyRecords, "get">,
+  keyId: string,
+  action: KeyAction,
+): Promise<KeyRecord> {
   const principal = principalOf(call);
   call.target = { keyId };
   if (!mayAnywhere(principal, action)) throw denied();

@@ -11,8 +11,8 @@ import { generateKey, type RandomBytes } from "../keys/key-material.js";
 import type { JsonObject, KeyRecord } from "../keys/key-record.js";
 import { MAX_META_BYTES, metaFits } from "../keys/meta.js";
 import { DEFAULT_KEYSPACE, effectiveKeyDefaults, ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
-import type { KeyStore } from "../ports/key-records.js";
-import type { KeyspaceStore } from "../ports/keyspace-records.js";
+import type { KeyStore } from "../ports/key-store.js";
+import type { KeyspaceRecords } from "../ports/keyspace-records.js";
 import { applyDueRefill } from "../verification/credits.js";
 import { authorizedKey, authorizeRequested, principalOf, visibleKeyspaces } from "./authorization.js";
 import { changesFromUpdate, settingsFromRequest, toKeyMessage } from "./key-mapping.js";
@@ -20,7 +20,7 @@ import { decodePageToken, pageLimit, toPage } from "./page-token.js";
 
 export interface KeyServiceDeps {
   readonly keys: KeyStore;
-  readonly keyspaces: KeyspaceStore;
+  readonly keyspaces: KeyspaceRecords;
   readonly hasher: KeyHasher;
   readonly clock: Clock;
   readonly newKeyId: () => string;

@@ -4,13 +4,13 @@ import { mayEverywhere } from "../auth/principal.js";
 import type { ServiceHandlers } from "../chain/call.js";
 import type { Clock } from "../keys/clock.js";
 import type { KeyspaceRecord } from "../keyspaces/keyspace-record.js";
-import type { KeyspaceStore } from "../ports/keyspace-records.js";
+import type { KeyspaceRecords } from "../ports/keyspace-records.js";
 import { authorizeRequested, principalOf, visibleKeyspaces } from "./authorization.js";
 import { fromKeyDefaults, fromRoles, keyspaceChangesFromUpdate, toKeyspaceMessage } from "./keyspace-mapping.js";
 import { decodePageToken, pageLimit, toPage } from "./page-token.js";
 
 export interface KeyspaceServiceDeps {
-  readonly keyspaces: KeyspaceStore;
+  readonly keyspaces: KeyspaceRecords;
   readonly clock: Clock;
   /** Makes an id for a keyspace created without one. */
   readonly newKeyspaceId: () => string;

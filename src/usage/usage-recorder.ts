@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { UsageCounts, UsageOutcome } from "../keys/key-record.js";
 import type { Logger } from "../observability/logger.js";
-import type { KeyStore, UsageUpdate } from "../ports/key-records.js";
+import type { UsageSink, UsageUpdate } from "../ports/usage-sink.js";
 
 /** Keys with unwritten usage beyond this are dropped (and logged) rather than let memory grow without end. */
 const MAX_PENDING_KEYS = 100_000;
@@ -23,7 +23,7 @@ export class UsageRecorder {
   private flushing = Promise.resolve();
 
   constructor(
-    private readonly store: Pick<KeyStore, "recordUsage">,
+    private readonly store: UsageSink,
     private readonly logger: Logger,
     private readonly intervalMs: number,
     private readonly newBatchId: () => string = () => randomBytes(9).toString("base64url"),

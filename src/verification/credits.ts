@@ -1,13 +1,13 @@
 import type { KeyRecord } from "../keys/key-record.js";
 import { nextRefillAt, refillDue } from "../keys/refill.js";
-import type { KeyStore } from "../ports/key-records.js";
+import type { CreditLedger } from "../ports/credit-ledger.js";
 
 /**
  * Performs the refill a key is owed, if any, before its credits are spent or
  * changed: once per period, whichever replica or call gets there first.
  */
 export async function applyDueRefill(
-  keys: Pick<KeyStore, "refillCredits">,
+  keys: Pick<CreditLedger, "refillCredits">,
   record: KeyRecord,
   now: number,
 ): Promise<void> {
@@ -19,7 +19,7 @@ export async function applyDueRefill(
 
 /** Takes `cost` credits from a key with a credit limit (after any due refill): whether it could, and what is left. */
 export async function spendCredits(
-  keys: Pick<KeyStore, "spendCredits" | "refillCredits">,
+  keys: Pick<CreditLedger, "spendCredits" | "refillCredits">,
   record: KeyRecord,
   cost: number,
   now: number,

@@ -8,7 +8,7 @@ import type { KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import type { KeyRecord, UsageOutcome } from "../keys/key-record.js";
 import type { Role } from "../keyspaces/keyspace-record.js";
-import type { KeyStore } from "../ports/key-records.js";
+import type { KeyStore } from "../ports/key-store.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import { type LimitResult, limitsFor } from "../ratelimit/limits.js";
 import { spendCredits } from "./credits.js";

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEventRecord } from "../../src/audit/audit-event.js";
-import type { AuditStore } from "../../src/ports/audit-events.js";
+import type { AuditEvents } from "../../src/ports/audit-events.js";
 
 export interface AuditStoreUnderTest {
-  readonly store: AuditStore;
+  readonly store: AuditEvents;
   cleanup(): Promise<void>;
 }
 
@@ -25,11 +25,11 @@ function sampleEvent(overrides: Partial<AuditEventRecord> = {}): AuditEventRecor
   };
 }
 
-/** The behaviour every AuditStore adapter must show. */
+/** The behaviour every AuditEvents adapter must show. */
 export function auditStoreContract(adapter: string, open: () => Promise<AuditStoreUnderTest>): void {
-  describe(`AuditStore contract: ${adapter}`, () => {
+  describe(`AuditEvents contract: ${adapter}`, () => {
     let subject: AuditStoreUnderTest;
-    let store: AuditStore;
+    let store: AuditEvents;
     beforeAll(async () => {
       subject = await open();
       store = subject.store;

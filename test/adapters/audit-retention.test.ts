@@ -1,7 +1,7 @@
 import type { Db } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { MemoryAuditStore } from "../../src/adapters/memory/memory-audit-events.js";
-import { MongoAuditStore } from "../../src/adapters/mongo/mongo-audit-events.js";
+import { MemoryAuditEvents } from "../../src/adapters/memory/memory-audit-events.js";
+import { MongoAuditEvents } from "../../src/adapters/mongo/mongo-audit-events.js";
 import type { AuditEventRecord } from "../../src/audit/audit-event.js";
 import { startTestKeyward } from "../support/keyward.js";
 import { openTestDatabase, startTestMongo } from "../support/mongo.js";
@@ -34,7 +34,7 @@ const ttlIndex = async (db: Db) =>
 describe("issue 9 item 7: audit log retention", () => {
   it("issue 9 item 7: the memory store drops events past the retention (injected clock)", async () => {
     let now = Date.UTC(2026, 0, 10);
-    const store = new MemoryAuditStore({ retentionDays: 2, clock: () => now });
+    const store = new MemoryAuditEvents({ retentionDays: 2, clock: () => now });
     const old = eventAt(now - 3 * DAY_MS);
     const recent = eventAt(now - DAY_MS);
     await store.append(old);
@@ -46,7 +46,7 @@ describe("issue 9 item 7: audit log retention", () => {
 
   it("keeps events for ever when the retention is 0", async () => {
     const now = Date.UTC(2026, 0, 10);
-    const store = new MemoryAuditStore({ retentionDays: 0, clock: () => now });
+    const store = new MemoryAuditEvents({ retentionDays: 0, clock: () => now });
     const ancient = eventAt(now - 10_000 * DAY_MS);
     await store.append(ancient);
     expect(await store.list({ limit: 10 })).toEqual([ancient]);
@@ -55,18 +55,18 @@ describe("issue 9 item 7: audit log retention", () => {
   it(`issue 9 item 7: ${adapter} keeps a TTL index on the event time that follows the retention setting`, async () => {
     const database = await openTestDatabase();
     try {
-      await MongoAuditStore.open(database.db, { retentionDays: 30 });
+      await MongoAuditEvents.open(database.db, { retentionDays: 30 });
       expect(await ttlIndex(database.db)).toEqual([
         { name: "time_ttl", key: { time: 1 }, expireAfterSeconds: 30 * 86_400 },
       ]);
-      await MongoAuditStore.open(database.db, { retentionDays: 30 });
-      await MongoAuditStore.open(database.db, { retentionDays: 7 });
+      await MongoAuditEvents.open(database.db, { retentionDays: 30 });
+      await MongoAuditEvents.open(database.db, { retentionDays: 7 });
       expect(await ttlIndex(database.db)).toEqual([
         { name: "time_ttl", key: { time: 1 }, expireAfterSeconds: 604_800 },
       ]);
-      await MongoAuditStore.open(database.db, { retentionDays: 0 });
+      await MongoAuditEvents.open(database.db, { retentionDays: 0 });
       expect(await ttlIndex(database.db)).toEqual([]);
-      await MongoAuditStore.open(database.db, { retentionDays: 1 });
+      await MongoAuditEvents.open(database.db, { retentionDays: 1 });
       expect(await ttlIndex(database.db)).toEqual([{ name: "time_ttl", key: { time: 1 }, expireAfterSeconds: 86_400 }]);
     } finally {
       await database.close();
@@ -103,7 +103,7 @@ describe("issue 9 item 7: audit log retention", () => {
         .admin()
         .command({ setParameter: 1, ttlMonitorSleepSecs: 1 })
         .catch(() => {});
-      const store = await MongoAuditStore.open(database.db, { retentionDays: 1 });
+      const store = await MongoAuditEvents.open(database.db, { retentionDays: 1 });
       const expired = eventAt(Date.now() - 2 * DAY_MS);
       const kept = eventAt(Date.now() - 60_000);
       await store.appendMany([expired, kept]);

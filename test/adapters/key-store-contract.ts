@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KeyStore } from "../../src/ports/key-records.js";
+import type { KeyStore } from "../../src/ports/key-store.js";
 import { DuplicateRecordError } from "../../src/ports/store-errors.js";
 import { NEEDS_REAL_MONGODB } from "../support/mongo.js";
 import { sampleRecord } from "../support/records.js";

@@ -1,22 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeyspaceRecord } from "../../src/keyspaces/keyspace-record.js";
-import type { KeyspaceStore } from "../../src/ports/keyspace-records.js";
+import type { KeyspaceRecords } from "../../src/ports/keyspace-records.js";
 import { DuplicateRecordError } from "../../src/ports/store-errors.js";
 import { NEEDS_REAL_MONGODB } from "../support/mongo.js";
 import { sampleKeyspace } from "../support/records.js";
 
 export interface KeyspaceStoreUnderTest {
-  readonly store: KeyspaceStore;
+  readonly store: KeyspaceRecords;
   readonly enforcesUniqueness: boolean;
   cleanup(): Promise<void>;
 }
 
-/** The behaviour every KeyspaceStore adapter must show. */
+/** The behaviour every KeyspaceRecords adapter must show. */
 export function keyspaceStoreContract(adapter: string, open: () => Promise<KeyspaceStoreUnderTest>): void {
-  describe(`KeyspaceStore contract: ${adapter}`, () => {
+  describe(`KeyspaceRecords contract: ${adapter}`, () => {
     let subject: KeyspaceStoreUnderTest;
-    let store: KeyspaceStore;
+    let store: KeyspaceRecords;
     beforeAll(async () => {
       subject = await open();
       store = subject.store;

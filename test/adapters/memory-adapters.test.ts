@@ -1,6 +1,6 @@
-import { MemoryAuditStore } from "../../src/adapters/memory/memory-audit-events.js";
+import { MemoryAuditEvents } from "../../src/adapters/memory/memory-audit-events.js";
 import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
-import { MemoryKeyspaceStore } from "../../src/adapters/memory/memory-keyspace-records.js";
+import { MemoryKeyspaceRecords } from "../../src/adapters/memory/memory-keyspace-records.js";
 import { auditStoreContract } from "./audit-events-contract.js";
 import { keyStoreContract } from "./key-store-contract.js";
 import { keyspaceStoreContract } from "./keyspace-records-contract.js";
@@ -13,8 +13,8 @@ keyStoreContract("memory", async () => ({
   cleanup: nothingToClean,
 }));
 keyspaceStoreContract("memory", async () => ({
-  store: new MemoryKeyspaceStore(),
+  store: new MemoryKeyspaceRecords(),
   enforcesUniqueness: true,
   cleanup: nothingToClean,
 }));
-auditStoreContract("memory", async () => ({ store: new MemoryAuditStore(), cleanup: nothingToClean }));
+auditStoreContract("memory", async () => ({ store: new MemoryAuditEvents(), cleanup: nothingToClean }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { MongoAuditStore } from "../../src/adapters/mongo/mongo-audit-events.js";
+import { MongoAuditEvents } from "../../src/adapters/mongo/mongo-audit-events.js";
 import { MongoKeyStore } from "../../src/adapters/mongo/mongo-key-store.js";
-import { MongoKeyspaceStore } from "../../src/adapters/mongo/mongo-keyspace-records.js";
+import { MongoKeyspaceRecords } from "../../src/adapters/mongo/mongo-keyspace-records.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { openTestDatabase } from "../support/mongo.js";
 import { auditStoreContract } from "./audit-events-contract.js";
@@ -19,14 +19,14 @@ keyStoreContract(adapter, async () => {
 keyspaceStoreContract(adapter, async () => {
   const database = await openTestDatabase();
   return {
-    store: await MongoKeyspaceStore.open(database.db),
+    store: await MongoKeyspaceRecords.open(database.db),
     enforcesUniqueness: database.real,
     cleanup: database.close,
   };
 });
 auditStoreContract(adapter, async () => {
   const database = await openTestDatabase();
-  return { store: await MongoAuditStore.open(database.db), cleanup: database.close };
+  return { store: await MongoAuditEvents.open(database.db), cleanup: database.close };
 });
 
 describe(`${adapter}: indexes made at start-up`, () => {
@@ -34,8 +34,8 @@ describe(`${adapter}: indexes made at start-up`, () => {
     const database = await openTestDatabase();
     try {
       await MongoKeyStore.open(database.db, createLogger("silent"));
-      await MongoKeyspaceStore.open(database.db);
-      await MongoAuditStore.open(database.db);
+      await MongoKeyspaceRecords.open(database.db);
+      await MongoAuditEvents.open(database.db);
       const indexes = async (collection: string) =>
         (await database.db.collection(collection).listIndexes().toArray()).map(({ name, key, unique }) => ({
           name,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MongoAuditStore } from "../../src/adapters/mongo/mongo-audit-events.js";
+import { MongoAuditEvents } from "../../src/adapters/mongo/mongo-audit-events.js";
 import { openTestDatabase } from "../support/mongo.js";
 
 const adapter = process.env.MONGODB_URI ? "mongodb (MONGODB_URI)" : "mongodb (stand-in)";
@@ -8,7 +8,7 @@ describe(`${adapter}: the audit log`, () => {
   it("lists events written before `count` existed as standing for one call each", async () => {
     const database = await openTestDatabase();
     try {
-      const store = await MongoAuditStore.open(database.db);
+      const store = await MongoAuditEvents.open(database.db);
       await database.db.collection("audit_events").insertOne({
         eventId: "evt_01OLD00000000000000000000",
         time: new Date("2026-01-01T00:00:00Z"),

@@ -1,16 +1,16 @@
 import { ulid } from "ulid";
 import { describe, expect, it } from "vitest";
-import { MemoryAuditStore } from "../../src/adapters/memory/memory-audit-events.js";
+import { MemoryAuditEvents } from "../../src/adapters/memory/memory-audit-events.js";
 import type { AuditEventRecord } from "../../src/audit/audit-event.js";
 import { MAX_REFUSAL_GROUPS, OTHER_ADDRESSES, RefusalAudit } from "../../src/chain/refusal-audit.js";
 import { createLogger } from "../../src/observability/logger.js";
-import type { AuditStore } from "../../src/ports/audit-events.js";
+import type { AuditEvents } from "../../src/ports/audit-events.js";
 
 const START = Date.UTC(2026, 0, 1);
 
 /** The memory audit store, with its writes counted. */
-function countedStore(): { store: AuditStore; writes: AuditEventRecord[][] } {
-  const inner = new MemoryAuditStore();
+function countedStore(): { store: AuditEvents; writes: AuditEventRecord[][] } {
+  const inner = new MemoryAuditEvents();
   const writes: AuditEventRecord[][] = [];
   return {
     writes,
@@ -28,7 +28,7 @@ function countedStore(): { store: AuditStore; writes: AuditEventRecord[][] } {
   };
 }
 
-function refusalAudit(audit: Pick<AuditStore, "appendMany">, lines: string[] = [], maxGroups?: number) {
+function refusalAudit(audit: Pick<AuditEvents, "appendMany">, lines: string[] = [], maxGroups?: number) {
   return new RefusalAudit({
     audit,
     logger: createLogger("info", { write: (line: string) => void lines.push(line) }),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
-import { CachingKeyStore } from "../../src/cache/caching-key-store.js";
 import { createRootKeyAuthenticator } from "../../src/chain/root-key-authenticator.js";
 import { generateRootKey } from "../../src/composition/bootstrap.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
+import { cachedKeyStore } from "../support/cached-key-store.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
 import { sampleRecord } from "../support/records.js";
 
@@ -11,7 +11,7 @@ const hasher = createKeyHasher();
 
 function setup(now: () => number) {
   const { store, calls } = countingKeyStore(new MemoryKeyStore());
-  const keys = new CachingKeyStore(store, {
+  const keys = cachedKeyStore(store, {
     settings: {
       maxEntries: 100,
       ttlMs: 60_000,

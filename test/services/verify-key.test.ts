@@ -3,9 +3,8 @@ import { describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService, VerifyKeyRequestSchema } from "../../gen/keyward/v1/key_service_pb.js";
 import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
-import { MemoryKeyspaceStore } from "../../src/adapters/memory/memory-keyspace-records.js";
+import { MemoryKeyspaceRecords } from "../../src/adapters/memory/memory-keyspace-records.js";
 import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter.js";
-import { CachingKeyStore } from "../../src/cache/caching-key-store.js";
 import { createKeyspaceRoles } from "../../src/cache/keyspace-roles.js";
 import type { Call } from "../../src/chain/call.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
@@ -17,6 +16,7 @@ import { UsageRecorder } from "../../src/usage/usage-recorder.js";
 import { createFailureThrottle } from "../../src/verification/failure-throttle.js";
 import { createVerification } from "../../src/verification/verification.js";
 import { createVerifierScopes } from "../../src/verification/verifier-scope.js";
+import { cachedKeyStore } from "../support/cached-key-store.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
 import { sampleKeyspace, sampleRecord } from "../support/records.js";
 
@@ -26,7 +26,7 @@ const call: Call = { method: KeyService.method.verifyKey, peer: "test", requestI
 /** The real VerifyKey over a memory store that counts its calls, behind the verification cache. */
 function pipeline() {
   const { store, calls } = countingKeyStore(new MemoryKeyStore());
-  const keys = new CachingKeyStore(store, {
+  const keys = cachedKeyStore(store, {
     settings: {
       maxEntries: 10_000,
       ttlMs: 60_000,
@@ -34,7 +34,7 @@ function pipeline() {
       absentTtlMs: 60_000,
     },
   });
-  const keyspaces = new MemoryKeyspaceStore();
+  const keyspaces = new MemoryKeyspaceRecords();
   let keyspaceReads = 0;
   const countedKeyspaces = new Proxy(keyspaces, {
     get: (target, property, receiver) =>

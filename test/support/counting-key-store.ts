@@ -1,4 +1,4 @@
-import type { KeyStore } from "../../src/ports/key-records.js";
+import type { KeyStore } from "../../src/ports/key-store.js";
 
 /** A key store that counts the calls it receives, for tests that promise a layer keeps calls away. */
 export function countingKeyStore(inner: KeyStore): { store: KeyStore; calls: Record<string, number> } {

@@ -1,6 +1,6 @@
 import type { AuditEventRecord } from "../../audit/audit-event.js";
 import { type Clock, systemClock } from "../../keys/clock.js";
-import type { AuditQuery, AuditRetention, AuditStore } from "../../ports/audit-events.js";
+import type { AuditEvents, AuditQuery, AuditRetention } from "../../ports/audit-events.js";
 import { keyspacePasses } from "../../ports/keyspace-filter.js";
 
 const DAY_MS = 86_400_000;
@@ -11,7 +11,7 @@ const DAY_MS = 86_400_000;
  * MongoDB's TTL index drops them there; like MongoDB, by the wall clock unless
  * a clock is given.
  */
-export class MemoryAuditStore implements AuditStore {
+export class MemoryAuditEvents implements AuditEvents {
   private events: AuditEventRecord[] = [];
   private readonly retentionMs: number;
   private readonly clock: Clock;

@@ -1,15 +1,11 @@
 import { assertCost } from "../../keys/cost.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
-import {
-  type CreditChange,
-  type CreditSpend,
-  type KeyQuery,
-  type KeyStore,
-  USAGE_BATCHES_REMEMBERED,
-  type UsageUpdate,
-} from "../../ports/key-records.js";
+import type { CreditChange, CreditSpend } from "../../ports/credit-ledger.js";
+import type { KeyQuery } from "../../ports/key-records.js";
+import type { KeyStore } from "../../ports/key-store.js";
 import { keyspacePasses } from "../../ports/keyspace-filter.js";
 import { DuplicateRecordError } from "../../ports/store-errors.js";
+import { USAGE_BATCHES_REMEMBERED, type UsageUpdate } from "../../ports/usage-sink.js";
 
 /**
  * Keeps keys in this process (dev mode and tests). Records are copied in and

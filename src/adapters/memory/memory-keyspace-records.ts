@@ -1,10 +1,10 @@
 import type { KeyspaceChanges, KeyspaceRecord } from "../../keyspaces/keyspace-record.js";
 import { keyspacePasses } from "../../ports/keyspace-filter.js";
-import type { KeyspaceQuery, KeyspaceStore } from "../../ports/keyspace-records.js";
+import type { KeyspaceQuery, KeyspaceRecords } from "../../ports/keyspace-records.js";
 import { DuplicateRecordError } from "../../ports/store-errors.js";
 
 /** Keyspaces in this process (dev mode and tests), copied in and out. */
-export class MemoryKeyspaceStore implements KeyspaceStore {
+export class MemoryKeyspaceRecords implements KeyspaceRecords {
   private readonly records = new Map<string, KeyspaceRecord>();
 
   async insert(record: KeyspaceRecord): Promise<void> {

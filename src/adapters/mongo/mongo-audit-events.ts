@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter } from "mongodb";
 import type { AuditEventRecord } from "../../audit/audit-event.js";
-import type { AuditQuery, AuditRetention, AuditStore } from "../../ports/audit-events.js";
+import type { AuditEvents, AuditQuery, AuditRetention } from "../../ports/audit-events.js";
 import { keyspaceCondition } from "../../ports/keyspace-filter.js";
 import { mongoCall } from "./mongo-errors.js";
 import { withoutId } from "./without-id.js";
@@ -14,10 +14,10 @@ const DAY_SECONDS = 86_400;
  * on the event time removes events past the retention (MongoDB's TTL monitor
  * runs about once a minute).
  */
-export class MongoAuditStore implements AuditStore {
+export class MongoAuditEvents implements AuditEvents {
   private constructor(private readonly events: Collection<AuditEventRecord>) {}
 
-  static async open(db: Db, { retentionDays }: AuditRetention = { retentionDays: 0 }): Promise<MongoAuditStore> {
+  static async open(db: Db, { retentionDays }: AuditRetention = { retentionDays: 0 }): Promise<MongoAuditEvents> {
     const events = db.collection<AuditEventRecord>(COLLECTION);
     await mongoCall(() =>
       events.createIndexes([
@@ -28,7 +28,7 @@ export class MongoAuditStore implements AuditStore {
       ]),
     );
     await applyRetention(events, retentionDays * DAY_SECONDS);
-    return new MongoAuditStore(events);
+    return new MongoAuditEvents(events);
   }
 
   async append(event: AuditEventRecord): Promise<void> {

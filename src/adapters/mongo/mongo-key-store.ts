@@ -3,15 +3,11 @@ import { assertCost } from "../../keys/cost.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
 import type { Logger } from "../../observability/logger.js";
 import { CorruptRecordError } from "../../ports/corrupt-record-error.js";
-import {
-  type CreditChange,
-  type CreditSpend,
-  type KeyQuery,
-  type KeyStore,
-  USAGE_BATCHES_REMEMBERED,
-  type UsageUpdate,
-} from "../../ports/key-records.js";
+import type { CreditChange, CreditSpend } from "../../ports/credit-ledger.js";
+import type { KeyQuery } from "../../ports/key-records.js";
+import type { KeyStore } from "../../ports/key-store.js";
 import { keyspaceCondition } from "../../ports/keyspace-filter.js";
+import { USAGE_BATCHES_REMEMBERED, type UsageUpdate } from "../../ports/usage-sink.js";
 import { fromDocument, type KeyDocument, toDocument, toUpdate } from "./key-document.js";
 import { mongoCall } from "./mongo-errors.js";
 

@@ -1,18 +1,18 @@
 import type { Collection, Db, Filter } from "mongodb";
 import type { KeyspaceChanges, KeyspaceRecord } from "../../keyspaces/keyspace-record.js";
 import { keyspaceCondition } from "../../ports/keyspace-filter.js";
-import type { KeyspaceQuery, KeyspaceStore } from "../../ports/keyspace-records.js";
+import type { KeyspaceQuery, KeyspaceRecords } from "../../ports/keyspace-records.js";
 import { mongoCall } from "./mongo-errors.js";
 import { withoutId } from "./without-id.js";
 
 const COLLECTION = "keyspaces";
 
 /** Keyspace records in a MongoDB collection, found by their own indexed `keyspaceId`. */
-export class MongoKeyspaceStore implements KeyspaceStore {
+export class MongoKeyspaceRecords implements KeyspaceRecords {
   private constructor(private readonly keyspaces: Collection<KeyspaceRecord>) {}
 
   /** Opens the collection and creates its indexes. */
-  static async open(db: Db): Promise<MongoKeyspaceStore> {
+  static async open(db: Db): Promise<MongoKeyspaceRecords> {
     const keyspaces = db.collection<KeyspaceRecord>(COLLECTION);
     await mongoCall(() =>
       keyspaces.createIndexes([
@@ -20,7 +20,7 @@ export class MongoKeyspaceStore implements KeyspaceStore {
         { key: { orgId: 1, keyspaceId: 1 }, name: "org_list" },
       ]),
     );
-    return new MongoKeyspaceStore(keyspaces);
+    return new MongoKeyspaceRecords(keyspaces);
   }
 
   async insert(record: KeyspaceRecord): Promise<void> {

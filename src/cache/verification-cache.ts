@@ -1,8 +1,8 @@
 import { LRUCache } from "lru-cache";
 import { type Clock, systemClock } from "../keys/clock.js";
-import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
+import type { KeyRecord } from "../keys/key-record.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { CreditChange, CreditSpend, KeyQuery, KeyStore, UsageUpdate } from "../ports/key-records.js";
+import type { KeyLookup } from "../ports/key-records.js";
 import type { Invalidation, InvalidationBus, SharedKeyCache } from "../ports/shared-key-cache.js";
 
 /** How long this process trusts what it cached. */
@@ -41,12 +41,13 @@ interface HeardChange {
 }
 
 /**
- * The key store behind the verification cache: `findByHash` asks this
- * process's LRU, then the shared cache, then the store, and remembers misses
- * too so that repeated unknown keys stop at the first layer. Every change made
- * through this store invalidates the hashes it touched everywhere. A lookup
- * that an invalidation overtook is asked again and not cached, so stale data
- * cannot land. Management reads (get, list) always go to the store.
+ * The verification cache: `findByHash` asks this process's LRU, then the
+ * shared cache, then the store, and remembers misses too so that repeated
+ * unknown keys stop at the first layer. `changed` is told of every change to
+ * a key (see propagateChanges) and invalidates the hashes it touched
+ * everywhere. A lookup that an invalidation overtook is asked again and not
+ * cached, so stale data cannot land. It serves lookups only: management reads
+ * (get, list) always go to the store.
  *
  * Redis is not trusted (its values and messages are authenticated, see
  * RedisKeyCache), and even an authenticated value may be replayed: so a shared
@@ -54,7 +55,7 @@ interface HeardChange {
  * refused, and a change message older than the newest one heard for its key
  * only drops copies, never supplies the key's state.
  */
-export class CachingKeyStore implements KeyStore {
+export class VerificationCache implements KeyLookup {
   /** Absent when configured with no entries: every lookup then starts at the shared cache. */
   private readonly local?: LRUCache<string, Entry>;
   /** Bumped by every change this store hears of; a lookup remembers it to notice being overtaken. */
@@ -72,7 +73,7 @@ export class CachingKeyStore implements KeyStore {
   private readonly clock: Clock;
 
   constructor(
-    private readonly inner: KeyStore,
+    private readonly inner: KeyLookup,
     options: {
       readonly settings: LocalCacheSettings;
       /** The cache replicas share (Redis); without one, lookups go from this process to the store. */
@@ -130,58 +131,13 @@ export class CachingKeyStore implements KeyStore {
     clearTimeout(this.retryTimer);
   }
 
-  async insert(record: KeyRecord): Promise<void> {
-    await this.inner.insert(record);
-  }
-
-  get(keyId: string): Promise<KeyRecord | undefined> {
-    return this.inner.get(keyId);
-  }
-
-  list(query: KeyQuery): Promise<KeyRecord[]> {
-    return this.inner.list(query);
-  }
-
-  async update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
-    const updated = await this.inner.update(keyId, changes);
-    if (updated) await this.changed(updated, updated);
-    return updated;
-  }
-
-  async delete(keyId: string): Promise<boolean> {
-    const record = await this.inner.get(keyId);
-    const deleted = await this.inner.delete(keyId);
-    if (record) await this.changed(record, undefined);
-    return deleted;
-  }
-
-  spendCredits(keyId: string, cost: number): Promise<CreditSpend | undefined> {
-    return this.inner.spendCredits(keyId, cost);
-  }
-
-  async refillCredits(keyId: string, amount: number, periodStart: Date, now: Date): Promise<boolean> {
-    const refilled = await this.inner.refillCredits(keyId, amount, periodStart, now);
-    // The cached record still says the refill is due; drop it so no one asks again this period.
-    const record = refilled ? await this.inner.get(keyId) : undefined;
-    if (record) await this.changed(record, record);
-    return refilled;
-  }
-
-  changeCredits(keyId: string, change: CreditChange): Promise<number | undefined> {
-    return this.inner.changeCredits(keyId, change);
-  }
-
-  recordUsage(updates: readonly UsageUpdate[]): Promise<void> {
-    return this.inner.recordUsage(updates);
-  }
-
   /**
    * Tells every replica, this one included, that a key changed: `before` names
    * the hashes cached copies may sit under, `after` is the key as it now is
    * (undefined once deleted), so that replicas answer from it at once without
    * asking the store. The shared cache only drops its copy.
    */
-  private async changed(before: KeyRecord, after: KeyRecord | undefined): Promise<void> {
+  async changed(before: KeyRecord, after: KeyRecord | undefined): Promise<void> {
     const hashes = [...new Set([...secretHashes(before), ...(after ? secretHashes(after) : [])])];
     const invalidation = { hashes, record: after, sentAt: this.clock() };
     this.apply(invalidation);

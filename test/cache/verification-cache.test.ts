@@ -5,10 +5,11 @@ import { closeRedis, connectRedis, type RedisClient } from "../../src/adapters/r
 import { RedisInvalidationBus } from "../../src/adapters/redis/redis-invalidation-bus.js";
 import { RedisKeyCache } from "../../src/adapters/redis/redis-key-cache.js";
 import { createValueSigner } from "../../src/adapters/redis/value-signer.js";
-import { CachingKeyStore, type LocalCacheSettings } from "../../src/cache/caching-key-store.js";
+import type { LocalCacheSettings } from "../../src/cache/verification-cache.js";
 import { createLogger } from "../../src/observability/logger.js";
-import type { KeyStore } from "../../src/ports/key-records.js";
+import type { KeyStore } from "../../src/ports/key-store.js";
 import { keyStoreContract } from "../adapters/key-store-contract.js";
+import { cachedKeyStore } from "../support/cached-key-store.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
 import { sampleRecord } from "../support/records.js";
 import { sharedRedisUrl, startPrivateRedis } from "../support/redis.js";
@@ -36,7 +37,7 @@ async function replica(inner: KeyStore, url = sharedRedisUrl, local = settings) 
   buses.push(bus);
   // As in production, Redis keeps records as long as replicas do.
   const shared = new RedisKeyCache(redis, { ...ttls, recordMs: local.ttlMs }, signer, ignoreRejections);
-  return new CachingKeyStore(inner, { settings: local, shared, bus });
+  return cachedKeyStore(inner, { settings: local, shared, bus });
 }
 
 keyStoreContract("memory behind the cache, with Redis", async () => ({
@@ -48,7 +49,7 @@ keyStoreContract("memory behind the cache, with Redis", async () => ({
 describe("the verification cache", () => {
   it("answers repeated lookups, found or not, from memory", async () => {
     const { store, calls } = countingKeyStore(new MemoryKeyStore());
-    const cache = new CachingKeyStore(store, { settings });
+    const cache = cachedKeyStore(store, { settings });
     const record = sampleRecord();
     await store.insert(record);
     const unknown = Array.from({ length: 10 }, () => randomBytes(32).toString("base64url"));
@@ -121,7 +122,7 @@ describe("the verification cache", () => {
         };
       },
     });
-    const cache = new CachingKeyStore(slowStore, { settings });
+    const cache = cachedKeyStore(slowStore, { settings });
     const lookup = cache.findByHash(record.hash);
     await new Promise((resolve) => setTimeout(resolve, 10));
     slow = false;
