@@ -1,11 +1,11 @@
 import type { DescMethodUnary } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import type { AuditEventRecord } from "../audit/audit-event.js";
 import type { Clock } from "../keys/clock.js";
 import type { Logger } from "../observability/logger.js";
 import type { AuditEvents } from "../ports/audit-events.js";
-import type { Middleware, Response } from "./call.js";
-import { toConnectError } from "./error-mapping.js";
+import type { Middleware, Reply } from "./call.js";
+import { codeName } from "./code-names.js";
 import { peerAddress } from "./peer-address.js";
 import type { RefusalAudit } from "./refusal-audit.js";
 
@@ -32,13 +32,14 @@ export function createAuditLog(options: {
   return (next, method) => {
     if (!options.audited(method)) return next;
     return async (request, call) => {
-      let response: Response | undefined;
+      let response: Reply | undefined;
       let outcome = "OK";
       try {
         response = await next(request, call);
         return response;
       } catch (error) {
-        outcome = codeName(toConnectError(error).code);
+        // Errors arrive mapped (the error-mapping step sits inside this one).
+        outcome = codeName(ConnectError.from(error).code);
         throw error;
       } finally {
         const now = options.clock();
@@ -72,13 +73,8 @@ export function createAuditLog(options: {
   };
 }
 
-/** "PermissionDenied" → "PERMISSION_DENIED", as gRPC names its codes. */
-function codeName(code: Code): string {
-  return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
-}
-
 /** CreateKey learns its key id only from its own answer. */
-function createdKeyId(response: Response | undefined): string {
+function createdKeyId(response: Reply | undefined): string {
   const keyId = (response as { keyId?: unknown } | undefined)?.keyId;
   return typeof keyId === "string" ? keyId : "";
 }

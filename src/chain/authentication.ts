@@ -2,10 +2,9 @@ import type { DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Principal } from "../auth/principal.js";
 import type { AuthFailureLimiter } from "./auth-failure-limiter.js";
+import { bearerToken } from "./bearer-token.js";
 import type { Call, Invoke, Middleware } from "./call.js";
 import type { RootKeyAuthenticator } from "./root-key-authenticator.js";
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * Requires `authorization: Bearer <root key>` on every method that `needsRootKey`
@@ -53,10 +52,4 @@ export function createAuthentication(options: {
       return admit(principal, request, call, next);
     };
   };
-}
-
-/** The token of `Bearer <token>`; the common exact form without a regular expression. */
-function bearerToken(header: string): string | undefined {
-  if (header.startsWith("Bearer ") && !header.includes(" ", 7)) return header.slice(7) || undefined;
-  return header.match(BEARER)?.[1];
 }

@@ -39,13 +39,13 @@ export type ServiceHandlers<S extends DescService> = {
  * (the transport makes it when it encodes the response; `create` returns a
  * message unchanged).
  */
-export type Response = Message | MessageInitShape<DescMessage>;
+export type Reply = Message | MessageInitShape<DescMessage>;
 
 /**
  * A method with its handler and the shared call chain applied: what transports
  * invoke. It always answers a promise; failures reject it, never throw.
  */
-export type Invoke = (request: Message, call: Call) => Promise<Response>;
+export type Invoke = (request: Message, call: Call) => Promise<Reply>;
 
 /** A step of the call chain shared by both transports (validation, authentication, logging, ...). */
 export type Middleware = (next: Invoke, method: DescMethodUnary) => Invoke;

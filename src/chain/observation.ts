@@ -2,8 +2,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Middleware } from "./call.js";
+import { codeName } from "./code-names.js";
 import type { FaultLog } from "./fault-log.js";
 
+const OK = codeName("ok");
 /** Codes that point at Keyward or its stores rather than at the caller. */
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unavailable, Code.Unknown, Code.DataLoss, Code.Unimplemented]);
 
@@ -28,14 +30,15 @@ export function createObservation(logger: Logger, metrics: Pick<Metrics, "rpc">,
       });
       return next(request, call).then(
         (response) => {
-          metrics.rpc(rpc, "OK", (performance.now() - started) / 1000);
-          if (logger.isLevelEnabled("debug")) logger.debug({ ...fields(), code: "ok" }, "call");
+          metrics.rpc(rpc, OK, (performance.now() - started) / 1000);
+          if (logger.isLevelEnabled("debug")) logger.debug({ ...fields(), code: OK }, "call");
           return response;
         },
         (error: unknown) => {
-          const code = error instanceof ConnectError ? error.code : Code.Unknown;
-          metrics.rpc(rpc, Code[code], (performance.now() - started) / 1000);
-          const line = { ...fields(), code: Code[code], message: error instanceof Error ? error.message : "" };
+          // Errors arrive mapped: the error-mapping step sits inside this one.
+          const code = ConnectError.from(error).code;
+          metrics.rpc(rpc, codeName(code), (performance.now() - started) / 1000);
+          const line = { ...fields(), code: codeName(code), message: error instanceof Error ? error.message : "" };
           if (SERVER_FAULTS.has(code)) {
             const cause = error instanceof ConnectError ? error.cause : error;
             faults.fault({ rpc, code: line.code, message: line.message, cause }, line);

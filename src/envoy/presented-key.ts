@@ -1,12 +1,11 @@
 import type { CheckRequest } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { bearerToken } from "../chain/bearer-token.js";
 
 /** The key a checked request carries, and the header it came in (to be removed before the request goes on). */
 export interface PresentedKey {
   readonly key: string;
   readonly header: string;
 }
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * Finds the key in the first of `headerNames` the request has. For
@@ -22,7 +21,7 @@ export function presentedKey(request: CheckRequest, headerNames: readonly string
   for (const header of headerNames) {
     const value = headers.get(header)?.trim();
     if (!value) continue;
-    const key = header === "authorization" ? value.match(BEARER)?.[1] : value;
+    const key = header === "authorization" ? bearerToken(value) : value;
     if (key) return { key, header };
   }
   return undefined;

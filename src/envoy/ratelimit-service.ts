@@ -9,7 +9,7 @@ import {
   RateLimitResponse_RateLimit_Unit,
   type RateLimitService,
 } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
-import { mayAnywhere, type Principal } from "../auth/principal.js";
+import type { Principal } from "../auth/principal.js";
 import type { ServiceHandlers } from "../chain/call.js";
 import type { Clock } from "../keys/clock.js";
 import type { RatelimitPolicy } from "../keys/key-record.js";
@@ -78,9 +78,6 @@ export function createRatelimitService(deps: RatelimitServiceDeps): ServiceHandl
 
   return {
     async shouldRateLimit(request, call) {
-      if (call.principal && !mayAnywhere(call.principal, "verify_key")) {
-        throw new ConnectError("permission denied", Code.PermissionDenied);
-      }
       const problem = descriptorRequestProblem(request);
       if (problem) throw new ConnectError(`${problem.field}: ${problem.message}`, Code.InvalidArgument);
       const config = deps.config;

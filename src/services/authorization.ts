@@ -20,7 +20,9 @@ import type { KeyspaceFilter } from "../ports/keyspace-filter.js";
  * The authorization decisions services make, in the order that keeps targets
  * secret: a caller is refused before any lookup when it may not take the action
  * anywhere, and a key it may not see is refused exactly like a key that does
- * not exist.
+ * not exist. The `target…` functions also record what the call concerns in
+ * `call.target`, which the audit log reads (refusals included); nothing else
+ * here touches the call.
  */
 
 const denied = () => new ConnectError("permission denied", Code.PermissionDenied);
@@ -32,10 +34,11 @@ export function principalOf(call: Call): Principal {
 }
 
 /**
- * For a keyspace the caller named in its request: PERMISSION_DENIED naming the
- * missing permission (the caller chose the keyspace, so naming it reveals nothing).
+ * Records a keyspace the caller named in its request as the call's target and
+ * requires the action there: PERMISSION_DENIED naming the missing permission
+ * (the caller chose the keyspace, so naming it reveals nothing).
  */
-export function authorizeRequested(call: Call, action: Action, keyspaceId: string): void {
+export function targetKeyspace(call: Call, action: Action, keyspaceId: string): void {
   call.target = { ...call.target, keyspaceId };
   if (!may(principalOf(call), action, keyspaceId)) {
     throw new ConnectError(`permission denied: needs ${permissionFor(keyspaceId, action)}`, Code.PermissionDenied);
@@ -43,12 +46,13 @@ export function authorizeRequested(call: Call, action: Action, keyspaceId: strin
 }
 
 /**
- * The key the caller wants to act on. NOT_FOUND only for callers who could see
+ * Records the key (and, once found, its keyspace) as the call's target, then
+ * answers the key if the caller may act on it. NOT_FOUND only for callers who could see
  * the key wherever it lived; everyone else gets PERMISSION_DENIED whether the
  * key is missing or just not theirs. A stored key that cannot be read is
  * DATA_LOSS by the same rule: only to callers who could see it.
  */
-export async function authorizedKey(
+export async function targetKey(
   call: Call,
   keys: Pick<KeyRecords, "get">,
   keyId: string,
@@ -90,10 +94,13 @@ function unreadable(call: Call, principal: Principal, action: Action, error: Cor
   );
 }
 
-/** The keyspaces a listing may show: the requested one if allowed, otherwise every keyspace the caller may see. */
+/**
+ * The keyspaces a listing may show: the requested one if allowed (recorded as
+ * the call's target), otherwise every keyspace the caller may see.
+ */
 export function visibleKeyspaces(call: Call, action: Action, requested: string): KeyspaceFilter {
   if (requested) {
-    authorizeRequested(call, action, requested);
+    targetKeyspace(call, action, requested);
     return { in: [requested] };
   }
   const principal = principalOf(call);

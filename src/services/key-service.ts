@@ -14,7 +14,7 @@ import { DEFAULT_KEYSPACE, effectiveKeyDefaults, ROOT_KEYSPACE } from "../keyspa
 import type { KeyStore } from "../ports/key-store.js";
 import type { KeyspaceRecords } from "../ports/keyspace-records.js";
 import { applyDueRefill } from "../verification/credits.js";
-import { authorizedKey, authorizeRequested, principalOf, visibleKeyspaces } from "./authorization.js";
+import { principalOf, targetKey, targetKeyspace, visibleKeyspaces } from "./authorization.js";
 import { changesFromUpdate, settingsFromRequest, toKeyMessage } from "./key-mapping.js";
 import { decodePageToken, pageLimit, toPage } from "./page-token.js";
 
@@ -63,7 +63,7 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
    * hands over its power, so only someone at least as strong may do it.
    */
   async function changeableKey(call: Call, keyId: string, action: "update_key" | "revoke_key" | "delete_key") {
-    const record = await authorizedKey(call, keys, keyId, action);
+    const record = await targetKey(call, keys, keyId, action);
     if (record.keyId === deps.bootstrapKeyId) {
       throw new ConnectError("the bootstrap root key is managed by KEYWARD_ROOT_KEY", Code.FailedPrecondition);
     }
@@ -85,7 +85,7 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
   return {
     async createKey(request, call) {
       const keyspaceId = request.keyspaceId || DEFAULT_KEYSPACE;
-      authorizeRequested(call, "create_key", keyspaceId);
+      targetKeyspace(call, "create_key", keyspaceId);
       checkGrant(call, keyspaceId, request.permissions);
       const keyspace = await keyspaces.get(keyspaceId);
       if (!keyspace) throw new ConnectError("keyspace not found", Code.NotFound);
@@ -119,7 +119,7 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
     },
 
     async getKey(request, call) {
-      return { key: toKeyMessage(await authorizedKey(call, keys, request.keyId, "read_key"), clock()) };
+      return { key: toKeyMessage(await targetKey(call, keys, request.keyId, "read_key"), clock()) };
     },
 
     async listKeys(request, call) {

