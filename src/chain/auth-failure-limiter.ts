@@ -1,13 +1,11 @@
-import { LRUCache } from "lru-cache";
 import type { Clock } from "../keys/clock.js";
+import { createFailureCounter } from "../ratelimit/failure-counter.js";
 import { peerAddress } from "./peer-address.js";
 
 /**
  * Counts failed authentications per caller IP address in fixed one-minute
  * windows. Past the limit, the address is refused until its window ends, so a
- * loop guessing root keys gets RESOURCE_EXHAUSTED instead of answers. Counts
- * live in this process; the map is bounded so a spray of addresses cannot
- * exhaust memory.
+ * loop guessing root keys gets RESOURCE_EXHAUSTED instead of answers.
  */
 export interface AuthFailureLimiter {
   /** Whether the caller's address has used up its failures for the current window. */
@@ -15,23 +13,11 @@ export interface AuthFailureLimiter {
   recordFailure(peer: string): void;
 }
 
-const WINDOW_MS = 60_000;
-const MAX_ADDRESSES = 100_000;
-
 export function createAuthFailureLimiter(failuresPerMinute: number, clock: Clock): AuthFailureLimiter {
-  const windows = new LRUCache<string, { start: number; failures: number }>({ max: MAX_ADDRESSES });
-  const current = (address: string) => {
-    const window = windows.get(address);
-    return window && clock() - window.start < WINDOW_MS ? window : undefined;
-  };
+  const counter = createFailureCounter(failuresPerMinute, clock);
   return {
     // Nearly always nobody has failed: then there is no address to work out.
-    isBlocked: (peer) => windows.size > 0 && (current(peerAddress(peer))?.failures ?? 0) >= failuresPerMinute,
-    recordFailure(peer) {
-      const address = peerAddress(peer);
-      const window = current(address);
-      if (window) window.failures += 1;
-      else windows.set(address, { start: clock(), failures: 1 });
-    },
+    isBlocked: (peer) => !counter.empty && counter.blocked(peerAddress(peer)),
+    recordFailure: (peer) => counter.failed(peerAddress(peer)),
   };
 }

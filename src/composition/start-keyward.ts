@@ -25,6 +25,7 @@ import { createKeyIdFactory } from "../keys/key-id.js";
 import type { Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { checkReadiness } from "../observability/readiness.js";
+import { createFailureCounter } from "../ratelimit/failure-counter.js";
 import { createAuditService } from "../services/audit-service.js";
 import { createKeyService } from "../services/key-service.js";
 import { createKeyspaceService } from "../services/keyspace-service.js";
@@ -33,7 +34,6 @@ import { listenGrpc } from "../transport/grpc/grpc-listener.js";
 import { httpRoutes } from "../transport/http/http-routes.js";
 import { listenHttp } from "../transport/http/http-server.js";
 import { UsageRecorder } from "../usage/usage-recorder.js";
-import { createFailureThrottle } from "../verification/failure-throttle.js";
 import { createVerification } from "../verification/verification.js";
 import { createVerifierScopes } from "../verification/verifier-scope.js";
 import { BOOTSTRAP_KEY_ID, bootstrap } from "./bootstrap.js";
@@ -147,7 +147,7 @@ export async function startKeyward({
     unauthenticatedKeyspaces: config.verifyKeyspaces,
     rootKeys: config.verifyRootKeys,
   });
-  const failures = createFailureThrottle(config.verifyFailuresPerMinute, clock);
+  const failures = createFailureCounter(config.verifyFailuresPerMinute, clock);
   const keyService = createKeyService({
     keys: stores.keys,
     keyspaces: stores.keyspaces,

@@ -13,7 +13,7 @@ import { peerAddress } from "../chain/peer-address.js";
 import { SharedReplies } from "../chain/shared-replies.js";
 import type { Clock } from "../keys/clock.js";
 import type { KeyRecord } from "../keys/key-record.js";
-import type { FailureThrottle } from "../verification/failure-throttle.js";
+import type { FailureCounter } from "../ratelimit/failure-counter.js";
 import type { Verification, Verify } from "../verification/verification.js";
 import { MAX_COST, readVerificationRequest } from "../verification/verification-request.js";
 import type { VerifierScope } from "../verification/verifier-scope.js";
@@ -25,7 +25,7 @@ export interface ExtAuthzDeps {
   readonly verify: Verify;
   readonly scopeOf: (principal: Principal | undefined) => VerifierScope;
   /** Checks that found no key, per client address (the one Envoy reports). */
-  readonly failures: FailureThrottle;
+  readonly failures: FailureCounter;
   /** Headers the key may come in, in order of preference (lower case). */
   readonly keyHeaders: readonly string[];
   readonly clock: Clock;

@@ -1,9 +1,64 @@
+import { z } from "zod";
 import { type DescriptorConfig, type DescriptorRule, type RateUnit, UNIT_MS } from "./descriptor-rules.js";
 
 /** A rules file that does not say what it must; the message names the place. */
 export class DescriptorConfigError extends Error {
   override readonly name = "DescriptorConfigError";
 }
+
+const UNITS = Object.keys(UNIT_MS) as [RateUnit, ...RateUnit[]];
+const MAPPING = { error: "must be a mapping" };
+
+/** A rule as the file writes it, before `shadow_mode` at the top is applied to it. */
+interface FileRule {
+  key: string;
+  value?: string | undefined;
+  rate_limit?: { unit: RateUnit; requests_per_unit: number } | undefined;
+  shadow_mode?: boolean | undefined;
+  descriptors: FileRule[];
+}
+
+const rateLimit = z.object(
+  {
+    unit: z
+      .string({ error: `must be one of ${UNITS.join(", ")}` })
+      .transform((unit) => unit.toLowerCase())
+      .pipe(z.enum(UNITS, { error: `must be one of ${UNITS.join(", ")}` })),
+    requests_per_unit: z
+      .number({ error: "must be a whole number, 0 or more" })
+      .int({ error: "must be a whole number, 0 or more" })
+      .min(0, { error: "must be a whole number, 0 or more" }),
+  },
+  MAPPING,
+);
+
+/** Absent or null: no rules. */
+const rules: z.ZodType<FileRule[]> = z.lazy(() =>
+  z
+    .array(rule, { error: "must be a list" })
+    .nullish()
+    .transform((list) => list ?? []),
+);
+
+const rule: z.ZodType<FileRule> = z.object(
+  {
+    key: z.string({ error: "must be a non-empty string" }).min(1, { error: "must be a non-empty string" }),
+    value: z.string({ error: "must be a string" }).optional(),
+    rate_limit: rateLimit.optional(),
+    shadow_mode: z.boolean().optional(),
+    descriptors: rules,
+  },
+  MAPPING,
+);
+
+const file = z.object(
+  {
+    domain: z.string({ error: "must be a non-empty string" }).min(1, { error: "must be a non-empty string" }),
+    shadow_mode: z.boolean().optional(),
+    descriptors: rules,
+  },
+  MAPPING,
+);
 
 /**
  * Reads rules in the shape of envoyproxy/ratelimit's configuration (already
@@ -12,52 +67,30 @@ export class DescriptorConfigError extends Error {
  * top-level `shadow_mode` puts every rule in shadow mode.
  */
 export function readDescriptorConfig(document: unknown): DescriptorConfig {
-  const root = object(document, "the file");
-  const domain = root.domain;
-  if (typeof domain !== "string" || domain === "")
-    throw new DescriptorConfigError("domain: must be a non-empty string");
-  const shadowAll = root.shadow_mode === true;
-  return { domain, descriptors: rules(root.descriptors, "descriptors", shadowAll) };
-}
-
-function rules(value: unknown, path: string, shadowAll: boolean): DescriptorRule[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new DescriptorConfigError(`${path}: must be a list`);
-  return value.map((item, i) => rule(item, `${path}[${i}]`, shadowAll));
-}
-
-function rule(value: unknown, path: string, shadowAll: boolean): DescriptorRule {
-  const node = object(value, path);
-  if (typeof node.key !== "string" || node.key === "")
-    throw new DescriptorConfigError(`${path}.key: must be a non-empty string`);
-  if (node.value !== undefined && typeof node.value !== "string") {
-    throw new DescriptorConfigError(`${path}.value: must be a string`);
+  const parsed = file.safeParse(document);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    throw new DescriptorConfigError(`${placeOf(issue?.path ?? [])}: ${issue?.message ?? "is not valid"}`);
   }
+  const shadowAll = parsed.data.shadow_mode === true;
+  return { domain: parsed.data.domain, descriptors: parsed.data.descriptors.map((each) => toRule(each, shadowAll)) };
+}
+
+function toRule(fileRule: FileRule, shadowAll: boolean): DescriptorRule {
+  const limit = fileRule.rate_limit;
   return {
-    key: node.key,
-    value: node.value,
-    rateLimit: node.rate_limit === undefined ? undefined : rateLimit(node.rate_limit, `${path}.rate_limit`),
-    shadowMode: shadowAll || node.shadow_mode === true,
-    descriptors: rules(node.descriptors, `${path}.descriptors`, shadowAll),
+    key: fileRule.key,
+    value: fileRule.value,
+    rateLimit: limit && { requestsPerUnit: limit.requests_per_unit, unit: limit.unit },
+    shadowMode: shadowAll || fileRule.shadow_mode === true,
+    descriptors: fileRule.descriptors.map((nested) => toRule(nested, shadowAll)),
   };
 }
 
-function rateLimit(value: unknown, path: string): DescriptorRule["rateLimit"] {
-  const node = object(value, path);
-  const unit = typeof node.unit === "string" ? node.unit.toLowerCase() : "";
-  if (!(unit in UNIT_MS)) {
-    throw new DescriptorConfigError(`${path}.unit: must be one of ${Object.keys(UNIT_MS).join(", ")}`);
-  }
-  const requests = node.requests_per_unit;
-  if (typeof requests !== "number" || !Number.isInteger(requests) || requests < 0) {
-    throw new DescriptorConfigError(`${path}.requests_per_unit: must be a whole number, 0 or more`);
-  }
-  return { requestsPerUnit: requests, unit: unit as RateUnit };
-}
-
-function object(value: unknown, path: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new DescriptorConfigError(`${path}: must be a mapping`);
-  }
-  return value as Record<string, unknown>;
+/** `descriptors[0].rate_limit.unit`, or "the file" for the document itself. */
+function placeOf(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "the file";
+  return path
+    .map((part, i) => (typeof part === "number" ? `[${part}]` : `${i > 0 ? "." : ""}${String(part)}`))
+    .join("");
 }

@@ -11,7 +11,7 @@ import type { ServiceHandlers } from "../chain/call.js";
 import { peerAddress } from "../chain/peer-address.js";
 import { SharedReplies } from "../chain/shared-replies.js";
 import type { KeyRecord } from "../keys/key-record.js";
-import type { FailureThrottle } from "../verification/failure-throttle.js";
+import type { FailureCounter } from "../ratelimit/failure-counter.js";
 import type { Verification, VerificationStatus, Verify } from "../verification/verification.js";
 import { type InvalidInput, readVerificationRequest } from "../verification/verification-request.js";
 import type { VerifierScope } from "../verification/verifier-scope.js";
@@ -22,7 +22,7 @@ export interface VerifyKeyDeps {
   readonly verify: Verify;
   readonly scopeOf: (principal: Principal | undefined) => VerifierScope;
   /** Verifications without a root key that found no key, per address (KEYWARD_VERIFY_FAILURES_PER_MINUTE). */
-  readonly failures: FailureThrottle;
+  readonly failures: FailureCounter;
 }
 
 type VerifyKey = ServiceHandlers<typeof KeyService>["verifyKey"];

@@ -11,9 +11,9 @@ import { createKeyHasher } from "../../src/keys/key-hasher.js";
 import { generateKey } from "../../src/keys/key-material.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { Metrics } from "../../src/observability/metrics.js";
+import { createFailureCounter } from "../../src/ratelimit/failure-counter.js";
 import { createVerifyKey } from "../../src/services/verify-key.js";
 import { UsageRecorder } from "../../src/usage/usage-recorder.js";
-import { createFailureThrottle } from "../../src/verification/failure-throttle.js";
 import { createVerification } from "../../src/verification/verification.js";
 import { createVerifierScopes } from "../../src/verification/verifier-scope.js";
 import { cachedKeyStore } from "../support/cached-key-store.js";
@@ -61,7 +61,7 @@ function pipeline() {
     verify: verification,
     // As under KEYWARD_VERIFY_AUTH=none: the call below carries no root key.
     scopeOf: createVerifierScopes({ unauthenticatedKeyspaces: ["default", "docs"], rootKeys: false }),
-    failures: createFailureThrottle(1_000_000, Date.now),
+    failures: createFailureCounter(1_000_000, Date.now),
   });
   return {
     store,

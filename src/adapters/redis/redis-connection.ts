@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createClient } from "redis";
 import type { Logger } from "../../observability/logger.js";
+import { scripts } from "./redis-scripts.js";
 
 const MAX_RECONNECT_DELAY_MS = 2_000;
 /** Redis answers in well under a millisecond; a command taking longer than this counts as a failure. */
@@ -28,6 +29,7 @@ function createRedisClient({ url, caFile }: RedisOptions) {
     url,
     disableOfflineQueue: true,
     commandOptions: { timeout: COMMAND_TIMEOUT_MS },
+    scripts,
     socket: { ...socket, ...tls },
   });
 }
