@@ -57,19 +57,19 @@ interface HeardChange {
  */
 export class VerificationCache implements KeyLookup {
   /** Absent when configured with no entries: every lookup then starts at the shared cache. */
-  private readonly local?: LRUCache<string, Entry>;
+  private readonly local: LRUCache<string, Entry> | undefined;
   /** Bumped by every change this store hears of; a lookup remembers it to notice being overtaken. */
   private generation = 0;
   private readonly heard: LRUCache<string, HeardChange>;
   /** Hashes whose change has not reached Redis yet (tombstones and broadcast), sent again until it has. */
   private readonly unpropagated = new Set<string>();
-  private retryTimer?: NodeJS.Timeout;
-  private retrying?: Promise<void>;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retrying: Promise<void> | undefined;
 
   private readonly settings: LocalCacheSettings;
-  private readonly shared?: SharedKeyCache;
-  private readonly bus?: InvalidationBus;
-  private readonly metrics?: Pick<Metrics, "cacheLookup">;
+  private readonly shared: SharedKeyCache | undefined;
+  private readonly bus: InvalidationBus | undefined;
+  private readonly metrics: Pick<Metrics, "cacheLookup"> | undefined;
   private readonly clock: Clock;
 
   constructor(

@@ -18,9 +18,9 @@ export interface Call {
   /** A request header (gRPC metadata), by lower-case name. */
   header(name: string): string | undefined;
   /** The root key the caller authenticated with; set once, by the authentication step. */
-  principal?: Principal;
+  principal?: Principal | undefined;
   /** What the call acts on, as authorization learned it; the audit log records it. */
-  target?: { keyspaceId?: string; keyId?: string };
+  target?: { keyspaceId?: string | undefined; keyId?: string | undefined } | undefined;
 }
 
 /** One unary method of a service, free of any transport. */

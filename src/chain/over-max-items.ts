@@ -4,7 +4,7 @@ import { field as fieldRules } from "@bufbuild/protovalidate/gen/buf/validate/va
 
 /** Where a message holds lists with a max_items rule, directly or in the messages it carries. */
 interface Plan {
-  readonly lists: readonly { readonly name: string; readonly maxItems: number; readonly items?: Plan }[];
+  readonly lists: readonly { readonly name: string; readonly maxItems: number; readonly items?: Plan | undefined }[];
   readonly messages: readonly { readonly name: string; readonly plan: Plan }[];
 }
 

@@ -40,7 +40,7 @@ export class RefusalAudit {
       readonly intervalMs: number;
       /** An event id for an event at this time (ids sort by time). */
       readonly newEventId: (time: number) => string;
-      readonly maxGroups?: number;
+      readonly maxGroups?: number | undefined;
     },
   ) {}
 

@@ -28,11 +28,11 @@ export interface BootstrapDeps {
   readonly newEventId: (time: number) => string;
   readonly hasher: KeyHasher;
   readonly clock: Clock;
-  readonly random?: RandomBytes;
+  readonly random?: RandomBytes | undefined;
 }
 
 export interface BootstrapSettings {
-  readonly rootKey?: string;
+  readonly rootKey?: string | undefined;
   /** KEYWARD_REVOKE_ROOT_KEY: revoke the bootstrap root key (only without KEYWARD_ROOT_KEY). */
   readonly revokeRootKey: boolean;
   readonly devMode: boolean;
@@ -68,7 +68,7 @@ export function generateRootKey(random?: RandomBytes): string {
 export async function bootstrap(
   deps: BootstrapDeps,
   settings: BootstrapSettings,
-): Promise<{ generatedRootKey?: string }> {
+): Promise<{ generatedRootKey?: string | undefined }> {
   const now = new Date(deps.clock());
   for (const keyspace of builtinKeyspaces(now)) {
     if (await deps.keyspaces.get(keyspace.keyspaceId)) continue;

@@ -12,18 +12,18 @@ export interface Config {
   readonly host: string;
   readonly httpPort: number;
   readonly grpcPort: number;
-  readonly mongodbUri?: string;
+  readonly mongodbUri?: string | undefined;
   readonly mongodbDatabase: string;
-  readonly redisUrl?: string;
+  readonly redisUrl?: string | undefined;
   /**
    * What values Keyward writes to Redis are signed with (KEYWARD_REDIS_SECRET, and
    * KEYWARD_REDIS_SECRET_PREVIOUS still accepted during a rotation). Unset outside
    * production: one is made per process.
    */
-  readonly redisSecrets?: { readonly current: string; readonly previous?: string };
+  readonly redisSecrets?: { readonly current: string; readonly previous?: string | undefined } | undefined;
   /** A PEM file of the CA that signed Redis's certificate, for rediss:// URLs. */
-  readonly redisCaFile?: string;
-  readonly rootKey?: string;
+  readonly redisCaFile?: string | undefined;
+  readonly rootKey?: string | undefined;
   /** KEYWARD_REVOKE_ROOT_KEY: revoke the bootstrap root key at start-up (without KEYWARD_ROOT_KEY only). */
   readonly revokeRootKey: boolean;
   /** "root_key": VerifyKey needs a root key with verify_key; "none": anyone who reaches the port may verify. */
@@ -39,9 +39,9 @@ export interface Config {
   /** Headers Envoy's ext_authz check takes the key from, in order (lower case). */
   readonly extAuthzKeyHeaders: readonly string[];
   /** The rules file for Envoy's rate-limit service, if any. */
-  readonly ratelimitConfigPath?: string;
+  readonly ratelimitConfigPath?: string | undefined;
   readonly authFailuresPerMinute: number;
-  readonly hashSecret?: string;
+  readonly hashSecret?: string | undefined;
   readonly ratelimitFallback: "local" | "deny";
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly degradedTtlMs: number };
   readonly usageFlushMs: number;

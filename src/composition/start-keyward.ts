@@ -46,7 +46,7 @@ export interface Keyward {
   readonly grpcPort: number;
   readonly httpPort: number;
   /** In dev mode without KEYWARD_ROOT_KEY: the root key made at start-up, to be shown once. */
-  readonly generatedRootKey?: string;
+  readonly generatedRootKey?: string | undefined;
   /**
    * Stops accepting calls, drains those in flight (cutting off what is left
    * a second before KEYWARD_SHUTDOWN_TIMEOUT_MS), closes the stores.
@@ -57,9 +57,9 @@ export interface Keyward {
 export interface KeywardOptions {
   readonly config: Config;
   readonly logger: Logger;
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** How often the gRPC health service re-checks the stores. */
-  readonly healthRefreshMs?: number;
+  readonly healthRefreshMs?: number | undefined;
 }
 
 const READINESS_TIMEOUT_MS = 1_000;

@@ -31,7 +31,7 @@ import type { VerifierScope } from "../verification/verifier-scope.js";
 
 export interface RatelimitServiceDeps {
   /** The rules (KEYWARD_RATELIMIT_CONFIG); without them every descriptor is unlimited. */
-  readonly config?: DescriptorConfig;
+  readonly config?: DescriptorConfig | undefined;
   readonly limiter: RateLimiter;
   readonly keys: Pick<KeyRecords, "get">;
   /** Whose keys' own limits a caller may count against: the same reach as verifying them. */

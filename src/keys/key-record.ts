@@ -14,7 +14,7 @@ export interface RefillPolicy {
   readonly interval: "daily" | "monthly";
   readonly amount: number;
   readonly refillDay: number;
-  readonly lastRefilledAt?: Date;
+  readonly lastRefilledAt?: Date | undefined;
 }
 
 /** How verifications of a key ended, counted by outcome (NOT_FOUND has no key to count on). */
@@ -26,7 +26,7 @@ export type UsageOutcome =
   | "insufficientPermissions"
   | "rateLimited"
   | "usageExceeded";
-export type UsageCounts = Partial<Record<UsageOutcome, number>>;
+export type UsageCounts = { [Outcome in UsageOutcome]?: number | undefined };
 
 /** A secret replaced by RerollKey that still works until `validUntil`. */
 export interface RetiredSecret {
@@ -42,13 +42,13 @@ export interface KeySettings {
   orgId: string;
   environment: string;
   enabled: boolean;
-  expiresAt?: Date;
-  meta?: JsonObject;
+  expiresAt?: Date | undefined;
+  meta?: JsonObject | undefined;
   scopes: string[];
   roles: string[];
   permissions: string[];
-  remaining?: number;
-  refill?: RefillPolicy;
+  remaining?: number | undefined;
+  refill?: RefillPolicy | undefined;
   ratelimits: RatelimitPolicy[];
 }
 
@@ -64,10 +64,10 @@ export interface KeyRecord extends KeySettings {
   createdBy: string;
   createdAt: Date;
   updatedAt: Date;
-  lastUsedAt?: Date;
-  usage?: UsageCounts;
+  lastUsedAt?: Date | undefined;
+  usage?: UsageCounts | undefined;
   revoked: boolean;
-  revokedAt?: Date;
+  revokedAt?: Date | undefined;
   revocationReason: string;
 }
 

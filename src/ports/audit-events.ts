@@ -3,16 +3,16 @@ import type { KeyspaceFilter } from "./keyspace-filter.js";
 
 /** Which audit events ListAuditEvents wants; empty fields match everything. */
 export interface AuditQuery {
-  readonly keyspaces?: KeyspaceFilter;
-  readonly actorKeyId?: string;
-  readonly action?: string;
-  readonly keyId?: string;
+  readonly keyspaces?: KeyspaceFilter | undefined;
+  readonly actorKeyId?: string | undefined;
+  readonly action?: string | undefined;
+  readonly keyId?: string | undefined;
   /** Events at or after this instant. */
-  readonly from?: Date;
+  readonly from?: Date | undefined;
   /** Events before this instant. */
-  readonly until?: Date;
+  readonly until?: Date | undefined;
   /** Only events older than this one (the page token). */
-  readonly beforeEventId?: string;
+  readonly beforeEventId?: string | undefined;
   readonly limit: number;
 }
 

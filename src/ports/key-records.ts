@@ -3,11 +3,11 @@ import type { KeyspaceFilter } from "./keyspace-filter.js";
 
 /** Which keys ListKeys wants; empty fields match everything. */
 export interface KeyQuery {
-  readonly keyspaces?: KeyspaceFilter;
-  readonly ownerId?: string;
-  readonly orgId?: string;
+  readonly keyspaces?: KeyspaceFilter | undefined;
+  readonly ownerId?: string | undefined;
+  readonly orgId?: string | undefined;
   /** Only keys whose id sorts after this one (the page token). */
-  readonly afterKeyId?: string;
+  readonly afterKeyId?: string | undefined;
   readonly limit: number;
 }
 

@@ -3,11 +3,11 @@ import type { KeyspaceFilter } from "./keyspace-filter.js";
 
 /** Which keyspaces ListKeyspaces wants. */
 export interface KeyspaceQuery {
-  readonly orgId?: string;
+  readonly orgId?: string | undefined;
   /** The keyspaces the caller may see. */
-  readonly keyspaces?: KeyspaceFilter;
+  readonly keyspaces?: KeyspaceFilter | undefined;
   /** Only keyspaces whose id sorts after this one (the page token). */
-  readonly afterKeyspaceId?: string;
+  readonly afterKeyspaceId?: string | undefined;
   readonly limit: number;
 }
 

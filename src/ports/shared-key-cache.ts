@@ -28,7 +28,7 @@ export interface SharedKeyCache {
  */
 export interface Invalidation {
   readonly hashes: readonly string[];
-  readonly record?: KeyRecord;
+  readonly record?: KeyRecord | undefined;
   readonly sentAt: number;
 }
 

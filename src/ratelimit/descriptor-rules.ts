@@ -22,8 +22,8 @@ export const KEY_ID_ENTRY = "x-keyward-key-id";
 export interface DescriptorRule {
   readonly key: string;
   /** Absent: any value matches, and each value is counted on its own. */
-  readonly value?: string;
-  readonly rateLimit?: { readonly requestsPerUnit: number; readonly unit: RateUnit };
+  readonly value?: string | undefined;
+  readonly rateLimit?: { readonly requestsPerUnit: number; readonly unit: RateUnit } | undefined;
   readonly shadowMode: boolean;
   readonly descriptors: readonly DescriptorRule[];
 }

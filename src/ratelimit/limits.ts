@@ -22,9 +22,9 @@ export interface LimitResult {
 /** A per-request change to one named limit (VerifyKeyRequest.ratelimits). */
 export interface LimitOverride {
   readonly name: string;
-  readonly cost?: number;
-  readonly limit?: number;
-  readonly durationMs?: number;
+  readonly cost?: number | undefined;
+  readonly limit?: number | undefined;
+  readonly durationMs?: number | undefined;
 }
 
 /**

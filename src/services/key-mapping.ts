@@ -62,7 +62,9 @@ export function toKeyMessage(record: KeyRecord, now: number): Key {
     remaining: toOptionalBigInt(creditsAt(record, now)),
     refill: record.refill && toRefillMessage(record.refill),
     ratelimits: record.ratelimits.map(toRatelimitMessage),
-    usage: Object.fromEntries(Object.entries(record.usage ?? {}).map(([outcome, count]) => [outcome, BigInt(count)])),
+    usage: Object.fromEntries(
+      Object.entries(record.usage ?? {}).map(([outcome, count]) => [outcome, BigInt(count ?? 0)]),
+    ),
   });
 }
 
@@ -70,7 +72,7 @@ export function toKeyMessage(record: KeyRecord, now: number): Key {
 export function toVerifyAnswer(
   record: KeyRecord,
   code: VerifyCode,
-  credits: { readonly remaining: number; readonly refillAt?: number } | undefined,
+  credits: { readonly remaining: number; readonly refillAt?: number | undefined } | undefined,
   ratelimits: readonly LimitResult[],
 ): MessageInitShape<typeof VerifyKeyResponseSchema> {
   return {

@@ -18,7 +18,7 @@ const MAX_PENDING_KEYS = 100_000;
 export class UsageRecorder {
   private pending = new Map<string, { counts: UsageCounts; lastUsedAt?: Date }>();
   /** A batch whose write failed; the store may hold any part of it. */
-  private unconfirmed?: readonly UsageUpdate[];
+  private unconfirmed: readonly UsageUpdate[] | undefined;
   private timer?: NodeJS.Timeout;
   private flushing = Promise.resolve();
 

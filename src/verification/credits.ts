@@ -23,7 +23,7 @@ export async function spendCredits(
   record: KeyRecord,
   cost: number,
   now: number,
-): Promise<{ spent: boolean; remaining: number; refillAt?: number }> {
+): Promise<{ spent: boolean; remaining: number; refillAt?: number | undefined }> {
   await applyDueRefill(keys, record, now);
   const spend = await keys.spendCredits(record.keyId, cost);
   return {

@@ -11,14 +11,14 @@ export interface VerificationInput {
   readonly key: string;
   readonly permissionQuery: string;
   /** Absent: 1. */
-  readonly cost?: number;
+  readonly cost?: number | undefined;
   readonly overrides: readonly LimitOverride[];
 }
 
 /** A verification whose input passed the rules. */
 export interface VerificationRequest {
   readonly key: string;
-  readonly query?: PermissionQuery;
+  readonly query?: PermissionQuery | undefined;
   readonly cost: number;
   readonly overrides: readonly LimitOverride[];
 }

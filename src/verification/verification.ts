@@ -22,11 +22,11 @@ export type VerificationStatus = KeyState | "notFound" | "insufficientPermission
 export interface Verification {
   readonly status: VerificationStatus;
   /** The key; absent when the status is notFound. */
-  readonly record?: KeyRecord;
+  readonly record?: KeyRecord | undefined;
   /** Every rate limit the verification counted against. */
   readonly ratelimits: readonly LimitResult[];
   /** Credits left, when this verification looked at them (it spent them, or found too few). */
-  readonly credits?: { readonly remaining: number; readonly refillAt?: number };
+  readonly credits?: { readonly remaining: number; readonly refillAt?: number | undefined } | undefined;
 }
 
 export interface VerificationDeps {

@@ -42,7 +42,7 @@ export function strictValidators(): Map<string, ValidateFunction> {
   }).createSchema("StrictKinds");
   // IntOrString and Quantity are `number | string`.
   const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-  ajv.addSchema(schema, "kinds");
+  ajv.addSchema(schema as object, "kinds");
   return new Map(
     Object.keys(schema.properties ?? {}).map((kind) => [
       kind,

@@ -94,7 +94,7 @@ describe("issue 9 item 10: a key document that does not decode", () => {
         const error = await callError(caller.call(K.getKey, { keyId: corrupt.keyId }));
         // Its neighbours are read as ever.
         const neighbour =
-          code === Code.DataLoss ? await caller.call(K.getKey, { keyId: healthy[1]?.keyId }) : undefined;
+          code === Code.DataLoss ? await caller.call(K.getKey, { keyId: healthy[1]?.keyId ?? "" }) : undefined;
         caller.close();
         expect(error.code, route).toBe(code);
         if (code === Code.PermissionDenied) expect(error.message).toBe("permission denied");

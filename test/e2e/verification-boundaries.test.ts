@@ -84,7 +84,7 @@ function checkWith(key: string, contextExtensions: Record<string, string>) {
   return request;
 }
 
-function denialCode(response: CheckResponse): { http?: number; code?: string } {
+function denialCode(response: CheckResponse): { http?: number | undefined; code?: string } {
   if (response.httpResponse.case !== "deniedResponse") return {};
   const denied = response.httpResponse.value;
   return { http: denied.status?.code, code: (JSON.parse(denied.body) as { code: string }).code };

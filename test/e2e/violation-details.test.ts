@@ -48,7 +48,7 @@ interface Outcome {
   readonly code: number;
   readonly message: string;
   /** The grpc-status-details-bin trailer, decoded. */
-  readonly details?: Buffer;
+  readonly details?: Buffer | undefined;
   readonly ms: number;
 }
 

@@ -19,7 +19,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   };
   const server = net.createServer((client) => {
     track(client);
-    if (cut) return client.destroy();
+    if (cut) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(targetPort, "127.0.0.1");
     track(upstream);
     client.pipe(upstream).pipe(client);

@@ -9,7 +9,7 @@ import { CorruptRecordError } from "../../ports/corrupt-record-error.js";
  * MongoDB's rules for field names. `_id` is the driver's ObjectId; keys are
  * found by their own indexed `keyId`.
  */
-export type KeyDocument = Omit<KeyRecord, "meta"> & { meta?: string };
+export type KeyDocument = Omit<KeyRecord, "meta"> & { meta?: string | undefined };
 
 /** How many of a damaged document's problems an error names. */
 const MAX_PROBLEMS = 5;

@@ -11,7 +11,7 @@ const COMMAND_TIMEOUT_MS = 250;
 export interface RedisOptions {
   readonly url: string;
   /** A PEM file of the CA that signed the server's certificate (rediss:// only); the system's CAs otherwise. */
-  readonly caFile?: string;
+  readonly caFile?: string | undefined;
 }
 
 /**

@@ -18,7 +18,7 @@ export interface ValueSigner {
 /** The secrets values are signed with: `current` signs and verifies; `previous` only verifies (rotation). */
 export interface SigningSecrets {
   readonly current: string;
-  readonly previous?: string;
+  readonly previous?: string | undefined;
 }
 
 const VERSION = "kw1";
