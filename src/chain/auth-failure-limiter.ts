@@ -11,13 +11,17 @@ export interface AuthFailureLimiter {
   /** Whether the caller's address has used up its failures for the current window. */
   isBlocked(peer: string): boolean;
   recordFailure(peer: string): void;
+  /** Whether no address has failed lately: the common case, in which the caller's address need not be worked out. */
+  readonly idle: boolean;
 }
 
 export function createAuthFailureLimiter(failuresPerMinute: number, clock: Clock): AuthFailureLimiter {
   const counter = createFailureCounter(failuresPerMinute, clock);
   return {
-    // Nearly always nobody has failed: then there is no address to work out.
     isBlocked: (peer) => !counter.empty && counter.blocked(peerAddress(peer)),
     recordFailure: (peer) => counter.failed(peerAddress(peer)),
+    get idle() {
+      return counter.empty;
+    },
   };
 }

@@ -29,7 +29,8 @@ export function createAuthentication(options: {
   return (next, method) => {
     if (!options.needsRootKey(method)) return next;
     return (request, call) => {
-      if (options.failures.isBlocked(call.peer)) {
+      // Nearly always nobody has failed: then the caller's address (worked out lazily) is not needed.
+      if (!options.failures.idle && options.failures.isBlocked(call.peer)) {
         return Promise.reject(
           new ConnectError(
             "too many failed authentications from this address; try again later",
