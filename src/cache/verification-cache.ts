@@ -65,6 +65,8 @@ export class VerificationCache implements KeyLookup {
   private readonly unpropagated = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
   private retrying: Promise<void> | undefined;
+  /** Once closed, no change is sent again. */
+  private closed = false;
 
   private readonly settings: LocalCacheSettings;
   private readonly shared: SharedKeyCache | undefined;
@@ -90,7 +92,8 @@ export class VerificationCache implements KeyLookup {
     const perf = { now: this.clock };
     if (settings.maxEntries > 0) this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs, perf });
     // A change heard longer ago than the TTL cannot matter: every copy read before it is too old anyway.
-    this.heard = new LRUCache({ max: 100_000, ttl: Math.max(settings.ttlMs, 1), perf });
+    // Kept at least as long as a message counts as fresh, so that a replayed older one is still told apart.
+    this.heard = new LRUCache({ max: 100_000, ttl: Math.max(settings.ttlMs, MESSAGE_FRESH_MS), perf });
     bus?.subscribe(
       (invalidation) => this.apply(invalidation),
       () => {
@@ -128,6 +131,7 @@ export class VerificationCache implements KeyLookup {
 
   /** Stops sending changes that have not reached Redis yet. */
   close(): void {
+    this.closed = true;
     clearTimeout(this.retryTimer);
   }
 
@@ -164,18 +168,21 @@ export class VerificationCache implements KeyLookup {
    */
   private retryUnpropagated(): Promise<void> {
     this.retrying ??= (async () => {
-      const hashes = [...this.unpropagated];
-      if (await this.propagate({ hashes, sentAt: this.clock() })) {
-        for (const hash of hashes) this.unpropagated.delete(hash);
+      try {
+        const hashes = [...this.unpropagated];
+        if (await this.propagate({ hashes, sentAt: this.clock() })) {
+          for (const hash of hashes) this.unpropagated.delete(hash);
+        }
+      } finally {
+        this.retrying = undefined;
+        this.scheduleRetry();
       }
-      this.retrying = undefined;
-      this.scheduleRetry();
     })();
     return this.retrying;
   }
 
   private scheduleRetry(): void {
-    if (this.unpropagated.size === 0 || this.retryTimer) return;
+    if (this.closed || this.unpropagated.size === 0 || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.retryUnpropagated();

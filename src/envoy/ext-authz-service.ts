@@ -13,7 +13,7 @@ import { peerAddress } from "../chain/peer-address.js";
 import { SharedReplies } from "../chain/shared-replies.js";
 import type { Clock } from "../keys/clock.js";
 import type { KeyRecord } from "../keys/key-record.js";
-import type { FailureCounter } from "../ratelimit/failure-counter.js";
+import { FAILURE_WINDOW_MS, type FailureCounter } from "../ratelimit/failure-counter.js";
 import type { Verification, Verify } from "../verification/verification.js";
 import { MAX_COST, readVerificationRequest } from "../verification/verification-request.js";
 import type { VerifierScope } from "../verification/verifier-scope.js";
@@ -24,7 +24,11 @@ export interface ExtAuthzDeps {
   /** The verification use case: a Check is a verification that answers in Envoy's terms. */
   readonly verify: Verify;
   readonly scopeOf: (principal: Principal | undefined) => VerifierScope;
-  /** Checks that found no key, per client address (the one Envoy reports). */
+  /**
+   * Checks that found no key, per caller (its root key, or its address) and
+   * the client address it reports: one caller's clients cannot lock out
+   * another's, nor can a caller lock out an address for everyone.
+   */
   readonly failures: FailureCounter;
   /** Headers the key may come in, in order of preference (lower case). */
   readonly keyHeaders: readonly string[];
@@ -51,10 +55,11 @@ export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeo
   const allowedAnswers = new SharedReplies<KeyRecord, string, CheckResponse>();
   return {
     async check(request, call) {
-      const address = clientAddress(request) ?? peerAddress(call.peer);
-      if (deps.failures.blocked(address)) return denied("tooManyFailures", retryAfterWindow());
+      // Worked out only when some client has failed lately: nearly always none has.
+      const client = () => `${call.principal?.keyId ?? peerAddress(call.peer)}|${clientAddress(request) ?? ""}`;
+      if (!deps.failures.empty && deps.failures.blocked(client())) return TOO_MANY_FAILURES;
       const presented = presentedKey(request, deps.keyHeaders);
-      if (!presented) return denied("keyMissing", undefined);
+      if (!presented) return KEY_MISSING;
       const extensions = request.attributes?.contextExtensions ?? {};
       const cost = extensions[COST];
       if (cost !== undefined && !DIGITS.test(cost)) {
@@ -69,21 +74,21 @@ export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeo
       if (read.kind === "invalid") {
         const { field, message } = read.problem;
         // The key is the client's; anything else is the route's.
-        if (field === "key") return failed(address);
+        if (field === "key") return failed(client());
         throw new ConnectError(`keyward.${field}: ${message}`, Code.InvalidArgument);
       }
       const verification = await deps.verify(read.request, deps.scopeOf(call.principal));
       const { status, record } = verification;
-      if (status === "notFound" || !record) return failed(address);
+      if (status === "notFound" || !record) return failed(client());
       if (status !== "valid") return denied(status, retryAfter(verification));
       // A shared reply: made once per key state and header, and encoded once by the transport.
       return allowedAnswers.get(record, presented.header, () => allowed(record, presented.header));
     },
   };
 
-  function failed(address: string): CheckResponse {
-    deps.failures.failed(address);
-    return denied("notFound", undefined);
+  function failed(client: string): CheckResponse {
+    deps.failures.failed(client);
+    return NOT_FOUND;
   }
 
   /** Seconds until waiting could change the answer: the earliest window reset, or the next refill. */
@@ -97,14 +102,16 @@ export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeo
     return until === undefined || !Number.isFinite(until) ? undefined : secondsUntil(until);
   }
 
-  function retryAfterWindow(): number {
-    return secondsUntil(Math.ceil(deps.clock() / 60_000) * 60_000);
-  }
-
   function secondsUntil(when: number): number {
     return Math.max(1, Math.ceil((when - deps.clock()) / 1000));
   }
 }
+
+/** Refusals that depend on nothing per call: shared replies, made and encoded once (a flood of bad keys meets these). */
+const NOT_FOUND = Object.freeze(denied("notFound", undefined));
+const KEY_MISSING = Object.freeze(denied("keyMissing", undefined));
+/** At most a window away: a failure counter's window starts with the client's first failure. */
+const TOO_MANY_FAILURES = Object.freeze(denied("tooManyFailures", FAILURE_WINDOW_MS / 1000));
 
 /** The downstream client's address as Envoy reports it, when it does. */
 function clientAddress(request: CheckRequest): string | undefined {

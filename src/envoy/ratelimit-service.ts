@@ -12,9 +12,11 @@ import {
 import type { Principal } from "../auth/principal.js";
 import type { ServiceHandlers } from "../chain/call.js";
 import type { Clock } from "../keys/clock.js";
+import { KEY_ID_PATTERN } from "../keys/key-id.js";
 import type { RatelimitPolicy } from "../keys/key-record.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
+import { CorruptRecordError } from "../ports/corrupt-record-error.js";
 import type { KeyRecords } from "../ports/key-records.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import { CounterBudget } from "../ratelimit/counter-budget.js";
@@ -70,9 +72,18 @@ const UNITS: Record<RateUnit, RateLimitResponse_RateLimit_Unit> = {
  * every descriptor of a request is counted in one limiter call.
  */
 export function createRatelimitService(deps: RatelimitServiceDeps): ServiceHandlers<typeof RateLimitService> {
+  // Concurrent descriptors naming one key share one lookup; a key id that cannot be one costs none.
   const keyLimits = new LRUCache<string, { limits: readonly RatelimitPolicy[]; keyspaceId: string }>({
     max: 10_000,
     ttl: KEY_LIMITS_TTL_MS,
+    fetchMethod: async (keyId) => {
+      const record = await deps.keys.get(keyId).catch((error: unknown) => {
+        // A damaged record has no limits anyone can read: the descriptor goes uncounted.
+        if (error instanceof CorruptRecordError) return undefined;
+        throw error;
+      });
+      return { limits: record?.ratelimits ?? [], keyspaceId: record?.keyspaceId ?? "" };
+    },
   });
   const budget = new CounterBudget(deps.maxCountersPerRule);
 
@@ -160,13 +171,9 @@ export function createRatelimitService(deps: RatelimitServiceDeps): ServiceHandl
 
   /** The key's own limits, when the caller may verify keys of its keyspace; otherwise none. */
   async function ownLimits(keyId: string, scope: VerifierScope): Promise<readonly RatelimitPolicy[]> {
-    let known = keyLimits.get(keyId);
-    if (!known) {
-      const record = await deps.keys.get(keyId);
-      known = { limits: record?.ratelimits ?? [], keyspaceId: record?.keyspaceId ?? "" };
-      keyLimits.set(keyId, known);
-    }
-    return known.keyspaceId !== "" && scope(known.keyspaceId) ? known.limits : [];
+    if (!KEY_ID_PATTERN.test(keyId)) return [];
+    const known = await keyLimits.fetch(keyId);
+    return known && known.keyspaceId !== "" && scope(known.keyspaceId) ? known.limits : [];
   }
 }
 

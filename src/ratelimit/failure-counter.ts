@@ -16,19 +16,20 @@ export interface FailureCounter {
   readonly empty: boolean;
 }
 
-const WINDOW_MS = 60_000;
+/** How long a failure counts. */
+export const FAILURE_WINDOW_MS = 60_000;
 const MAX_ADDRESSES = 100_000;
 
 export function createFailureCounter(failuresPerMinute: number, clock: Clock): FailureCounter {
   // The time-to-live drops ended windows by itself; whether a window still runs is decided exactly, by its start.
   const windows = new LRUCache<string, { start: number; failures: number }>({
     max: MAX_ADDRESSES,
-    ttl: WINDOW_MS,
+    ttl: FAILURE_WINDOW_MS,
     perf: { now: clock },
   });
   const current = (address: string) => {
     const window = windows.get(address);
-    return window && clock() - window.start < WINDOW_MS ? window : undefined;
+    return window && clock() - window.start < FAILURE_WINDOW_MS ? window : undefined;
   };
   return {
     blocked: (address) => (current(address)?.failures ?? 0) >= failuresPerMinute,

@@ -140,8 +140,8 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
       checkMeta(request.meta);
       const changes = changesFromUpdate(request, clock());
       // Credits set by hand are this period's: a refill that was due happens first, not over them.
-      if ("remaining" in changes) await applyDueRefill(keys, record, clock());
       if (changes.permissions) checkGrant(call, record.keyspaceId, changes.permissions);
+      if ("remaining" in changes) await applyDueRefill(keys, record, clock());
       return { key: toKeyMessage(await saved(record.keyId, changes), clock()) };
     },
 

@@ -27,7 +27,8 @@ export interface VerifyKeyDeps {
 
 type VerifyKey = ServiceHandlers<typeof KeyService>["verifyKey"];
 
-const NOT_FOUND = { valid: false, code: VerifyCode.NOT_FOUND } as const;
+/** The answer for every key not found: a shared reply, made and encoded once (a flood of bad keys meets it). */
+const NOT_FOUND = Object.freeze(create(VerifyKeyResponseSchema, { valid: false, code: VerifyCode.NOT_FOUND }));
 
 /**
  * VerifyKey: the verification use case in the API's terms. The caller's right
@@ -37,9 +38,10 @@ const NOT_FOUND = { valid: false, code: VerifyCode.NOT_FOUND } as const;
 export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
   const answers = new SharedReplies<KeyRecord, VerificationStatus, VerifyKeyResponse>();
   return async (request, call) => {
-    // Without a root key, nothing but the address tells callers apart.
-    const address = call.principal ? undefined : peerAddress(call.peer);
-    if (address !== undefined && deps.failures.blocked(address)) {
+    // Without a root key, nothing but the address tells callers apart; it is worked out only when
+    // some address has failed lately (nearly always none has) or this call fails.
+    const anonymous = !call.principal;
+    if (anonymous && !deps.failures.empty && deps.failures.blocked(peerAddress(call.peer))) {
       throw new ConnectError(
         "too many failed verifications from this address; try again later",
         Code.ResourceExhausted,
@@ -53,7 +55,7 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
     });
     if (read.kind === "invalid") throw invalidArgument(read.problem);
     const verification = await deps.verify(read.request, deps.scopeOf(call.principal));
-    if (address !== undefined && verification.status === "notFound") deps.failures.failed(address);
+    if (anonymous && verification.status === "notFound") deps.failures.failed(peerAddress(call.peer));
     return answerTo(verification);
   };
 

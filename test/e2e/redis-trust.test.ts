@@ -118,6 +118,36 @@ describe("the invalidation channel", () => {
   });
 });
 
+describe("the invalidation channel, with a short cache TTL", () => {
+  it("issue 9 item 1: a message replayed after the TTL but while still fresh cannot un-revoke a key", async () => {
+    const short = await startTestKeyward({
+      REDIS_URL: redis.url,
+      KEYWARD_CACHE_TTL_MS: "1000",
+      KEYWARD_CACHE_DEGRADED_TTL_MS: "100",
+    });
+    const client = connectRoute("grpc-js → gRPC port", short);
+    const listener = attacker.duplicate();
+    await listener.connect();
+    const heard: string[] = [];
+    await listener.subscribe(CHANNEL, (message) => void heard.push(message));
+    try {
+      const { key, keyId } = await client.call(K.createKey, { name: "short-lived copies" });
+      await client.call(K.updateKey, { keyId, updateMask: { paths: ["name"] }, name: "renamed" });
+      await pause(50);
+      const beforeRevocation = [...heard];
+      await client.call(K.revokeKey, { keyId });
+      await pause(1_500); // past the cache TTL, within the 5 s a message counts as fresh
+      for (const message of beforeRevocation) await attacker.publish(CHANNEL, message);
+      await pause(30);
+      expect((await client.call(K.verifyKey, { key })).code).toBe(VerifyCode.REVOKED);
+    } finally {
+      await listener.close();
+      client.close();
+      await short.stop();
+    }
+  });
+});
+
 describe("the shared cache", () => {
   it("issue 9 item 1: a cached copy captured before a revocation and written back is not believed", async () => {
     const { key, keyId } = await admin.call(K.createKey, { name: "captured" });

@@ -303,7 +303,7 @@ describe("issue 9 item 11: failed verifications are throttled per address", () =
     await setup.stop();
   });
 
-  it("issue 9 item 11: Check throttles the client address Envoy reports, whatever the caller", async () => {
+  it("issue 9 item 11: Check throttles the client address Envoy reports, per caller", async () => {
     const setup = await deployment({ KEYWARD_VERIFY_FAILURES_PER_MINUTE: "5" });
     const envoy = connectRoute("grpc-js → gRPC port", setup.keyward);
     const unknown = `${setup.b.key.slice(0, -6)}111111`;
@@ -319,6 +319,15 @@ describe("issue 9 item 11: failed verifications are throttled per address", () =
     const source = other.attributes?.source?.address?.address;
     if (source?.case === "socketAddress") source.value.address = "10.1.0.99";
     expect((await envoy.call(check, other)).status?.code).toBe(0);
+    // Nor is the same client behind another service's Envoy: one caller cannot lock an address out for all.
+    const { key: otherEnvoyKey } = await setup.admin.call(K.createKey, {
+      keyspaceId: "root",
+      name: "another service's envoy",
+      permissions: ["keyspace.app-a.verify_key"],
+    });
+    const otherEnvoy = connectRoute("grpc-js → gRPC port", setup.keyward, otherEnvoyKey);
+    expect((await otherEnvoy.call(check, checkWith(setup.a.key, { "keyward.cost": "0" }))).status?.code).toBe(0);
+    otherEnvoy.close();
     envoy.close();
     await setup.stop();
   });
