@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import { type Clock, systemClock } from "../keys/clock.js";
-import type { KeyRecord } from "../keys/key-record.js";
+import { type KeyRecord, secretHashes } from "../keys/key-record.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { KeyLookup } from "../ports/key-records.js";
 import type { Invalidation, InvalidationBus, SharedKeyCache } from "../ports/shared-key-cache.js";
@@ -245,8 +245,4 @@ export class VerificationCache implements KeyLookup {
     const left = readAt + this.settings.ttlMs - this.clock();
     return Math.min(left, this.bus?.connected ? this.settings.ttlMs : this.settings.degradedTtlMs);
   }
-}
-
-function secretHashes(record: KeyRecord): string[] {
-  return [record.hash, ...record.retiredSecrets.map((secret) => secret.hash)];
 }

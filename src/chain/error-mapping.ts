@@ -16,7 +16,7 @@ export function createErrorMapping(): Middleware {
 }
 
 /** The caller-facing form of an error. */
-export function toConnectError(error: unknown): ConnectError {
+function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof StoreUnavailableError) {
     return new ConnectError(error.message, Code.Unavailable, undefined, undefined, error);

@@ -7,11 +7,10 @@ import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { KeyspaceService } from "../../gen/keyward/v1/keyspace_service_pb.js";
 import { type Action, mayAnywhere } from "../auth/principal.js";
 import { KEY_ID_PATTERN } from "../keys/key-id.js";
+import { KEYSPACE_ID_PATTERN } from "../keyspaces/keyspace-record.js";
 import type { Call, Middleware } from "./call.js";
 
 const K = KeyService.method;
-/** The protos' keyspace_id pattern. */
-const KEYSPACE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const KS = KeyspaceService.method;
 
 /** The action each method takes, in some keyspace; a method missing here cannot be served. */

@@ -12,7 +12,7 @@ const MAX_DETAILED_VIOLATIONS = 10;
  * in a header (`grpc-status-details-bin`, base64): past Node's 64 KiB header
  * limit the call hangs and its HTTP/2 connection with it.
  */
-export const MAX_VIOLATION_DETAILS_BYTES = 2_048;
+const MAX_VIOLATION_DETAILS_BYTES = 2_048;
 /** How long the message may be; it travels in a header too (`grpc-message`). */
 const MAX_MESSAGE_LENGTH = 1_024;
 /** Bytes the Violations message adds per violation: the field tag and a length of at most two bytes. */
@@ -44,8 +44,9 @@ function invalidArgument(
   result: Exclude<ValidationResult<unknown, unknown>, { kind: "valid" }>,
   stoppedEarly: boolean,
 ) {
-  const message = truncate(result.error.message);
-  if (!result.violations) return new ConnectError(message, Code.InvalidArgument, undefined, [], result.error);
+  if (!result.violations) {
+    return new ConnectError(truncate(result.error.message), Code.InvalidArgument, undefined, [], result.error);
+  }
   const detailed = firstViolationsWithin(result.violations);
   const leftOut = result.violations.length - detailed.violations.length;
   const notes = [
@@ -53,8 +54,10 @@ function invalidArgument(
     ...(stoppedEarly ? ["a list is over its max_items, so validation stopped at the first violation"] : []),
   ];
   const details = detailed.violations.length > 0 ? [{ desc: ViolationsSchema, value: detailed }] : [];
+  // The notes are kept whole; the message gives way, so that the whole stays within MAX_MESSAGE_LENGTH.
+  const note = notes.length > 0 ? ` (${notes.join("; ")})` : "";
   return new ConnectError(
-    notes.length > 0 ? `${message} (${notes.join("; ")})` : message,
+    `${truncate(result.error.message, MAX_MESSAGE_LENGTH - note.length)}${note}`,
     Code.InvalidArgument,
     undefined,
     details,
@@ -75,6 +78,6 @@ function firstViolationsWithin(violations: readonly Violation[]) {
   return create(ViolationsSchema, { violations: kept });
 }
 
-function truncate(text: string): string {
-  return text.length <= MAX_MESSAGE_LENGTH ? text : `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…`;
+function truncate(text: string, max = MAX_MESSAGE_LENGTH): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

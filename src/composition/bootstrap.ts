@@ -39,7 +39,7 @@ export interface BootstrapSettings {
 }
 
 /** KEYWARD_ROOT_KEY names a secret that was rotated away or revoked: starting would bring it back. */
-export class RetiredRootKeyError extends Error {
+class RetiredRootKeyError extends Error {
   override readonly name = "RetiredRootKeyError";
   constructor() {
     super(

@@ -196,13 +196,31 @@ export async function startKeyward({
     checkReadiness(stores.dependencies, READINESS_TIMEOUT_MS, (name, up, seconds) =>
       metrics.dependency(name, up, seconds),
     );
-  const grpc = await listenGrpc([...services, ...envoyServices], config.host, config.grpcPort, config.connections);
+  /** Stops what runs in the background and closes the stores: the end of a stop, or of a start that failed. */
+  const release = async () => {
+    faultLog.stop();
+    await Promise.all([refusals.stop(), usage.stop()]);
+    await stores.close();
+  };
+  const grpc = await listenGrpc(
+    [...services, ...envoyServices],
+    config.host,
+    config.grpcPort,
+    config.connections,
+  ).catch(async (error: unknown) => {
+    await release();
+    throw error;
+  });
   const http = await listenHttp(
-    httpRoutes(services, readiness, metrics.registry),
+    httpRoutes(services, readiness, metrics.registry, logger),
     config.httpPort,
     config.host,
     config.connections,
-  );
+  ).catch(async (error: unknown) => {
+    await grpc.close(0);
+    await release();
+    throw error;
+  });
 
   // The gRPC health service mirrors /readyz, refreshed in the background.
   const refreshHealth = async () => grpc.setServing((await readiness()).ready);
@@ -219,9 +237,7 @@ export async function startKeyward({
       grpc.setServing(false);
       const drainMs = Math.max(0, config.shutdownTimeoutMs - STOP_MARGIN_MS);
       await Promise.all([grpc.close(drainMs), http.close(drainMs)]);
-      faultLog.stop();
-      await Promise.all([refusals.stop(), usage.stop()]);
-      await stores.close();
+      await release();
     },
   };
 }

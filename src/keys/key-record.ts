@@ -79,3 +79,8 @@ export type KeyChanges = Partial<
   KeySettings &
     Pick<KeyRecord, "hash" | "start" | "retiredSecrets" | "revoked" | "revokedAt" | "revocationReason" | "updatedAt">
 >;
+
+/** Every hash a key's secrets have: the current one and those of retired secrets. */
+export function secretHashes(record: Pick<KeyRecord, "hash" | "retiredSecrets">): string[] {
+  return [record.hash, ...record.retiredSecrets.map((secret) => secret.hash)];
+}

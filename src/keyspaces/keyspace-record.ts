@@ -1,5 +1,8 @@
 import type { RatelimitPolicy } from "../keys/key-record.js";
 
+/** What a keyspace id looks like (the protos hold requests to the same pattern). */
+export const KEYSPACE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
 /** What a new key of a keyspace gets when CreateKey leaves a setting out. */
 export interface KeyDefaults {
   readonly prefix: string;

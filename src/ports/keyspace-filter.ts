@@ -12,9 +12,3 @@ export function keyspacePasses(filter: KeyspaceFilter | undefined, keyspaceId: s
   if (!filter) return true;
   return (!filter.in || filter.in.includes(keyspaceId)) && !filter.notIn?.includes(keyspaceId);
 }
-
-/** The filter as a MongoDB condition on a keyspace id field, or undefined when it lets everything through. */
-export function keyspaceCondition(filter: KeyspaceFilter | undefined): { $in?: string[]; $nin?: string[] } | undefined {
-  if (!filter?.in && !filter?.notIn) return undefined;
-  return { ...(filter.in && { $in: [...filter.in] }), ...(filter.notIn && { $nin: [...filter.notIn] }) };
-}

@@ -7,7 +7,7 @@ export interface DescriptorRequestInput {
   readonly hitsAddend: number;
 }
 
-export const MAX_DESCRIPTORS = 64;
+const MAX_DESCRIPTORS = 64;
 const MAX_ENTRIES = 16;
 const MAX_DOMAIN_LENGTH = 255;
 const MAX_ENTRY_KEY_LENGTH = 255;

@@ -27,7 +27,7 @@ export interface KeyServiceDeps {
   readonly random?: RandomBytes;
   /** The root key that KEYWARD_ROOT_KEY stands for; only the environment may change it. */
   readonly bootstrapKeyId: string;
-  /** VerifyKey, made apart (src/rpc/verify-key.ts): the verification use case in the API's terms. */
+  /** VerifyKey, made apart (src/services/verify-key.ts): the verification use case in the API's terms. */
   readonly verifyKey: ServiceHandlers<typeof KeyService>["verifyKey"];
 }
 

@@ -4,6 +4,7 @@ import { mayEverywhere } from "../auth/principal.js";
 import type { ServiceHandlers } from "../chain/call.js";
 import type { Clock } from "../keys/clock.js";
 import type { KeyspaceRecord } from "../keyspaces/keyspace-record.js";
+import { KEYSPACE_ID_PATTERN } from "../keyspaces/keyspace-record.js";
 import type { KeyspaceRecords } from "../ports/keyspace-records.js";
 import { principalOf, targetKeyspace, visibleKeyspaces } from "./authorization.js";
 import { fromKeyDefaults, fromRoles, keyspaceChangesFromUpdate, toKeyspaceMessage } from "./keyspace-mapping.js";
@@ -15,8 +16,6 @@ export interface KeyspaceServiceDeps {
   /** Makes an id for a keyspace created without one. */
   readonly newKeyspaceId: () => string;
 }
-
-const KEYSPACE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** KeyspaceService: keyspaces, their key defaults and their roles. */
 export function createKeyspaceService(deps: KeyspaceServiceDeps): ServiceHandlers<typeof KeyspaceService> {

@@ -33,10 +33,10 @@ export type ReadResult =
   | { readonly kind: "valid"; readonly request: VerificationRequest }
   | { readonly kind: "invalid"; readonly problem: InvalidInput };
 
-export const MAX_KEY_LENGTH = 512;
-export const MAX_QUERY_LENGTH = 1_000;
+const MAX_KEY_LENGTH = 512;
+const MAX_QUERY_LENGTH = 1_000;
 export const MAX_COST = 1_000_000;
-export const MAX_OVERRIDES = 10;
+const MAX_OVERRIDES = 10;
 const MAX_OVERRIDE_LIMIT = 1_000_000_000;
 const OVERRIDE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MIN_DURATION_MS = 1_000;
@@ -97,6 +97,6 @@ function longerThan(text: string, max: number): boolean {
 }
 
 /** Whether `value` is an integer in [min, max] (not NaN, not fractional, not beyond a double's exact range). */
-export function isWholeNumber(value: number, min: number, max: number): boolean {
+function isWholeNumber(value: number, min: number, max: number): boolean {
   return Number.isSafeInteger(value) && value >= min && value <= max;
 }

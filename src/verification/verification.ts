@@ -8,7 +8,8 @@ import type { KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import type { KeyRecord, UsageOutcome } from "../keys/key-record.js";
 import type { Role } from "../keyspaces/keyspace-record.js";
-import type { KeyStore } from "../ports/key-store.js";
+import type { CreditLedger } from "../ports/credit-ledger.js";
+import type { KeyLookup } from "../ports/key-records.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import { type LimitResult, limitsFor } from "../ratelimit/limits.js";
 import { spendCredits } from "./credits.js";
@@ -30,7 +31,7 @@ export interface Verification {
 }
 
 export interface VerificationDeps {
-  readonly keys: Pick<KeyStore, "findByHash" | "spendCredits" | "refillCredits">;
+  readonly keys: KeyLookup & Pick<CreditLedger, "spendCredits" | "refillCredits">;
   /** A keyspace's roles, to expand a key's roles into permissions (cached by the caller). */
   readonly keyspaceRoles: (keyspaceId: string) => Promise<readonly Role[]>;
   readonly hasher: KeyHasher;

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { withFallback } from "../../src/adapters/fallback-rate-limiter.js";
 import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter.js";
-import { connectRedis } from "../../src/adapters/redis/redis-connection.js";
 import { RedisRateLimiter } from "../../src/adapters/redis/redis-rate-limiter.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { StoreUnavailableError } from "../../src/ports/store-errors.js";
-import { startPrivateRedis } from "../support/redis.js";
+import { connectRedis, startPrivateRedis } from "../support/redis.js";
 
 const limits = [{ name: "requests", limit: 2, durationMs: 60_000, cost: 1 }];
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll } from "vitest";
 import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter.js";
-import { connectRedis, type RedisClient } from "../../src/adapters/redis/redis-connection.js";
+import type { RedisClient } from "../../src/adapters/redis/redis-connection.js";
 import { RedisRateLimiter } from "../../src/adapters/redis/redis-rate-limiter.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { sharedRedisUrl } from "../support/redis.js";
+import { connectRedis, sharedRedisUrl } from "../support/redis.js";
 import { rateLimiterContract } from "./rate-limiter-contract.js";
 
 let redis: RedisClient;

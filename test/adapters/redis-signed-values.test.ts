@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectRedis, type RedisClient } from "../../src/adapters/redis/redis-connection.js";
+import type { RedisClient } from "../../src/adapters/redis/redis-connection.js";
 import { RedisKeyCache } from "../../src/adapters/redis/redis-key-cache.js";
 import type { RejectedKind } from "../../src/adapters/redis/rejected-values.js";
 import { createValueSigner } from "../../src/adapters/redis/value-signer.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { sampleRecord } from "../support/records.js";
-import { sharedRedisUrl } from "../support/redis.js";
+import { connectRedis, sharedRedisUrl } from "../support/redis.js";
 
 const OLD = "the secret before the rotation, 32+ characters";
 const NEW = "the secret after the rotation, also 32+ chars";

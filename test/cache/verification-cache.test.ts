@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
-import { closeRedis, connectRedis, type RedisClient } from "../../src/adapters/redis/redis-connection.js";
+import { closeRedis, type RedisClient } from "../../src/adapters/redis/redis-connection.js";
 import { RedisInvalidationBus } from "../../src/adapters/redis/redis-invalidation-bus.js";
 import { RedisKeyCache } from "../../src/adapters/redis/redis-key-cache.js";
 import { createValueSigner } from "../../src/adapters/redis/value-signer.js";
@@ -12,7 +12,7 @@ import { keyStoreContract } from "../adapters/key-store-contract.js";
 import { cachedKeyStore } from "../support/cached-key-store.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
 import { sampleRecord } from "../support/records.js";
-import { sharedRedisUrl, startPrivateRedis } from "../support/redis.js";
+import { connectRedis, sharedRedisUrl, startPrivateRedis } from "../support/redis.js";
 import { startTcpProxy } from "../support/tcp-proxy.js";
 import { waitFor } from "../support/wait-for.js";
 

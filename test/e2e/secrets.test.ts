@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import { connectRedis, type RedisClient } from "../../src/adapters/redis/redis-connection.js";
+import type { RedisClient } from "../../src/adapters/redis/redis-connection.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { callError, connectRoute, ROUTES } from "../support/clients.js";
 import { checkRequest } from "../support/envoy-requests.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 import { startTestMongo, type TestMongo } from "../support/mongo.js";
-import { type PrivateRedis, startPrivateRedis } from "../support/redis.js";
+import { connectRedis, type PrivateRedis, startPrivateRedis } from "../support/redis.js";
 
 const { createKey, verifyKey, rerollKey, revokeKey, updateKey, getKey, listKeys } = KeyService.method;
 

@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import net from "node:net";
+import { openRedis, type RedisClient, whenReady } from "../../src/adapters/redis/redis-connection.js";
+import type { Logger } from "../../src/observability/logger.js";
 
 /** A redis-server of the test's own on a free port, so it can be stopped and restarted. */
 export interface PrivateRedis {
@@ -67,4 +69,11 @@ async function waitForPort(port: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`nothing listens on ${port}`);
+}
+
+/** A client of Keyward's own kind, once connected (for tests that need Redis before going on). */
+export async function connectRedis(url: string, logger: Logger): Promise<RedisClient> {
+  const client = openRedis({ url }, logger);
+  while (!(await whenReady(client, 60_000))) {}
+  return client;
 }

@@ -1,5 +1,5 @@
 import { assertCost } from "../../keys/cost.js";
-import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
+import { type KeyChanges, type KeyRecord, secretHashes } from "../../keys/key-record.js";
 import type { CreditChange, CreditSpend } from "../../ports/credit-ledger.js";
 import type { KeyQuery } from "../../ports/key-records.js";
 import type { KeyStore } from "../../ports/key-store.js";
@@ -110,10 +110,6 @@ export class MemoryKeyStore implements KeyStore {
     this.records.delete(record.keyId);
     for (const hash of secretHashes(record)) this.keyIdByHash.delete(hash);
   }
-}
-
-function secretHashes(record: KeyRecord): string[] {
-  return [record.hash, ...record.retiredSecrets.map((secret) => secret.hash)];
 }
 
 function copy(record: KeyRecord | undefined): KeyRecord | undefined {

@@ -1,7 +1,7 @@
 import type { Collection, Db, Filter } from "mongodb";
 import type { AuditEventRecord } from "../../audit/audit-event.js";
 import type { AuditEvents, AuditQuery, AuditRetention } from "../../ports/audit-events.js";
-import { keyspaceCondition } from "../../ports/keyspace-filter.js";
+import { keyspaceCondition } from "./keyspace-condition.js";
 import { mongoCall } from "./mongo-errors.js";
 import { withoutId } from "./without-id.js";
 

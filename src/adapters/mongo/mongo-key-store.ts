@@ -6,9 +6,9 @@ import { CorruptRecordError } from "../../ports/corrupt-record-error.js";
 import type { CreditChange, CreditSpend } from "../../ports/credit-ledger.js";
 import type { KeyQuery } from "../../ports/key-records.js";
 import type { KeyStore } from "../../ports/key-store.js";
-import { keyspaceCondition } from "../../ports/keyspace-filter.js";
 import { USAGE_BATCHES_REMEMBERED, type UsageUpdate } from "../../ports/usage-sink.js";
 import { fromDocument, type KeyDocument, toDocument, toUpdate } from "./key-document.js";
+import { keyspaceCondition } from "./keyspace-condition.js";
 import { mongoCall } from "./mongo-errors.js";
 
 const COLLECTION = "keys";

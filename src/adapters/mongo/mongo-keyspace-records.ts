@@ -1,7 +1,7 @@
 import type { Collection, Db, Filter } from "mongodb";
 import type { KeyspaceChanges, KeyspaceRecord } from "../../keyspaces/keyspace-record.js";
-import { keyspaceCondition } from "../../ports/keyspace-filter.js";
 import type { KeyspaceQuery, KeyspaceRecords } from "../../ports/keyspace-records.js";
+import { keyspaceCondition } from "./keyspace-condition.js";
 import { mongoCall } from "./mongo-errors.js";
 import { withoutId } from "./without-id.js";
 

@@ -71,13 +71,6 @@ export async function whenReady(client: RedisClient, timeoutMs: number): Promise
   return client.isReady;
 }
 
-/** Opens a client and waits until it is connected (for tests that need Redis before going on). */
-export async function connectRedis(url: string, logger: Logger): Promise<RedisClient> {
-  const client = openRedis({ url }, logger);
-  while (!(await whenReady(client, 60_000))) {}
-  return client;
-}
-
 /** How long a close may wait for Redis to answer before the connection is dropped. */
 const CLOSE_TIMEOUT_MS = 1_000;
 

@@ -55,7 +55,7 @@ export class RedisRateLimiter implements RateLimiter {
       args.push(String(limits.length));
       for (const limit of limits) {
         const window = windowOf(now, limit.durationMs);
-        // One hash tag per subject keeps all its counters in one Redis Cluster slot.
+        // One hash tag per subject keeps its counters together (a Redis Cluster would need batches split by slot).
         const key = `kw:rl:{${subject}}:${limit.name}:${limit.durationMs}:${window.start}`;
         let index = indexOf.get(key);
         if (index === undefined) {

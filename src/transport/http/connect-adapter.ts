@@ -8,6 +8,7 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import type { Logger } from "../../observability/logger.js";
 import type { HttpHandler } from "./http-server.js";
 import { repairAuthority } from "./request-authority.js";
 import { checkRequests } from "./request-check.js";
@@ -18,6 +19,8 @@ export interface ConnectAdapterOptions {
   readonly fallback: HttpHandler;
   readonly contextValues: (request: IncomingMessage | Http2ServerRequest) => ContextValues;
   readonly readMaxBytes: number;
+  /** Where a handler's failure to answer at all is reported (the call chain has already logged the call). */
+  readonly logger: Logger;
 }
 
 /**
@@ -52,7 +55,7 @@ export function connectAdapter(options: ConnectAdapterOptions): HttpHandler {
       .then((universalResponse) => universalResponseToNodeResponse(universalResponse, response))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code === Code.Aborted) return;
-        console.error(`handler for rpc ${route.name} failed`, reason);
+        options.logger.error({ rpc: route.name, err: reason }, "the HTTP port could not answer a call");
       });
   };
 }

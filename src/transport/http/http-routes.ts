@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import type { BoundService } from "../../chain/call.js";
+import type { Logger } from "../../observability/logger.js";
 import type { ReadinessReport } from "../../observability/readiness.js";
 import { MAX_REQUEST_BYTES } from "../request-size.js";
 import { connectAdapter } from "./connect-adapter.js";
@@ -15,8 +16,10 @@ export function httpRoutes(
   services: readonly BoundService[],
   readiness: () => Promise<ReadinessReport>,
   metrics: Registry,
+  logger: Logger,
 ): HttpHandler {
   return connectAdapter({
+    logger,
     routes: connectRoutes(services),
     contextValues: peerContextValues,
     readMaxBytes: MAX_REQUEST_BYTES,
