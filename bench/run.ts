@@ -3,35 +3,44 @@
  * a neutral HTTP/2 load generator, on both ports, and Envoy's Check and
  * ShouldRateLimit on the gRPC port, against the ceiling of an empty RPC
  * (grpc.health.v1.Health/Check) on the same grpc-js server measured in the
- * same run. Prints requests/s, p50, p99 and the ratio to the ceiling.
+ * same run. Prints requests/s, p50, p99 and the ratio to the ceiling; then
+ * open-loop rows (fixed rates, h2load --rps) of a cache hit and of the empty
+ * RPC, with p50/p99/p99.9 (BENCH_TRACE_GC=1 adds the GC pauses of each run).
+ * With MONGODB_URI set, keys live in that MongoDB, and the output says so.
  * Never part of the tests; it fails only when it cannot run at all.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { create, type DescMessage, fromJsonString, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { fromJsonString } from "@bufbuild/protobuf";
 import { CheckRequestSchema } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { RateLimitRequestSchema } from "../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { HealthCheckRequestSchema } from "../gen/grpc/health/v1/health_pb.js";
-import { VerifyCode } from "../gen/keyward/v1/key_pb.js";
-import { type CreateKeyRequestSchema, KeyService, VerifyKeyRequestSchema } from "../gen/keyward/v1/key_service_pb.js";
+import { VerifyKeyRequestSchema } from "../gen/keyward/v1/key_service_pb.js";
 import { generateRootKey } from "../src/composition/bootstrap.js";
+import {
+  createKey,
+  type Figures,
+  fixedRate,
+  gcPauses,
+  grpcBody,
+  h2load,
+  MONGODB_URI,
+  median,
+  REDIS_URL,
+  removeScratch,
+  requireH2load,
+  type Server,
+  scratch,
+  startServer,
+  stopServer,
+  storeName,
+} from "./support.js";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const WARMUP = Math.ceil(REQUESTS / 5);
 const CLIENTS = 16;
 const STREAMS = 4;
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const scratch = mkdtempSync(join(tmpdir(), "keyward-bench-"));
-
-interface Server {
-  readonly grpcPort: number;
-  readonly httpPort: number;
-  readonly child: ChildProcess;
-}
+const closedLoop = (requests: number) => ({ requests, clients: CLIENTS, streams: STREAMS });
 
 /** One row pair of the table: an RPC with its request body, on a server, on some of its ports. */
 interface Scenario {
@@ -42,119 +51,10 @@ interface Scenario {
   readonly ports: readonly ("gRPC" | "HTTP")[];
 }
 
-interface Figures {
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-}
-
-function requireH2load(): void {
-  if (spawnSync("h2load", ["--version"]).error) {
-    console.error("bench: h2load is missing. Install it with: apt-get install nghttp2-client");
-    process.exit(1);
-  }
-}
-
-/** Starts dist/src/main.js (dev mode, with Redis) on free ports and waits until it listens. */
-async function startServer(rootKey: string, env: Record<string, string>): Promise<Server> {
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  const child = spawn("node", ["dist/src/main.js"], {
-    env: {
-      ...process.env,
-      KEYWARD_ROOT_KEY: rootKey,
-      KEYWARD_GRPC_PORT: String(grpcPort),
-      KEYWARD_HTTP_PORT: String(httpPort),
-      REDIS_URL,
-      // As in production: every value in Redis signed, under one secret for the deployment.
-      KEYWARD_REDIS_SECRET: "the benchmark deployment's redis secret, 32+ chars",
-      KEYWARD_LOG_LEVEL: "info",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  for (let waited = 0; !output.includes('"msg":"keyward started"'); waited += 50) {
-    if (child.exitCode !== null || waited > 30_000) throw new Error(`keyward did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { grpcPort, httpPort, child };
-}
-
-/** Creates a key on a server and checks that it verifies there, so that no row measures refusals. */
-async function createKey(server: Server, rootKey: string, init: MessageInitShape<typeof CreateKeyRequestSchema>) {
-  const client = createClient(KeyService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
-  const headers = { authorization: `Bearer ${rootKey}` };
-  const { key } = await client.createKey(init, { headers });
-  const answer = await client.verifyKey({ key }, { headers });
-  if (answer.code !== VerifyCode.VALID) throw new Error(`bench key does not verify: ${VerifyCode[answer.code]}`);
-  return key;
-}
-
-async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** The CheckRequest Envoy sends for a plain GET (the tests' fixture), carrying `key`. */
 function envoyCheckRequest(key: string) {
   const json = readFileSync("test/fixtures/envoy/check-request-http1.json", "utf8").replace("{{KEY}}", key);
   return fromJsonString(CheckRequestSchema, json);
-}
-
-/** A gRPC request body: the 5-byte length prefix, then the message. */
-function grpcBody<T extends DescMessage>(schema: T, init: MessageInitShape<T>): string {
-  const message = toBinary(schema, create(schema, init));
-  const frame = Buffer.alloc(5 + message.length);
-  frame.writeUInt32BE(message.length, 1);
-  frame.set(message, 5);
-  const path = join(scratch, `body-${Math.random().toString(36).slice(2)}.bin`);
-  writeFileSync(path, frame);
-  return path;
-}
-
-/** One h2load run; latencies come from its per-request log. */
-let runs = 0;
-
-function h2load(url: string, body: string, rootKey: string, requests: number): Figures {
-  runs += 1;
-  const log = join(scratch, `requests-${runs}.log`);
-  const output = execFileSync(
-    "h2load",
-    [
-      `-n${requests}`,
-      `-c${CLIENTS}`,
-      `-m${STREAMS}`,
-      "-t1",
-      `-d${body}`,
-      "-Hcontent-type: application/grpc",
-      "-Hte: trailers",
-      `-Hauthorization: Bearer ${rootKey}`,
-      `--log-file=${log}`,
-      url,
-    ],
-    { encoding: "utf8" },
-  );
-  const failed = Number(output.match(/(\d+) failed/)?.[1] ?? 0);
-  if (failed > 0) throw new Error(`h2load: ${failed} requests failed\n${output}`);
-  const rps = Number(output.match(/finished in [\d.]+m?s, ([\d.]+) req\/s/)?.[1]);
-  const latencies = readFileSync(log, "utf8")
-    .trim()
-    .split("\n")
-    .map((line) => Number(line.split("\t")[2]) / 1000)
-    .sort((a, b) => a - b);
-  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
-  return { rps, p50: at(0.5), p99: at(0.99) };
 }
 
 const ROUNDS = 5;
@@ -166,19 +66,107 @@ const ROUNDS = 5;
  * the next; pairing short runs keeps that drift out of the ratio.
  */
 function measure(url: string, body: string, ceiling: { url: string; body: string }, rootKey: string) {
-  h2load(url, body, rootKey, WARMUP);
+  h2load(url, body, rootKey, closedLoop(WARMUP));
   const rounds = Array.from({ length: ROUNDS }, () => {
-    const base = h2load(ceiling.url, ceiling.body, rootKey, REQUESTS);
-    const figures = h2load(url, body, rootKey, REQUESTS);
+    const base = h2load(ceiling.url, ceiling.body, rootKey, closedLoop(REQUESTS));
+    const figures = h2load(url, body, rootKey, closedLoop(REQUESTS));
     return { figures, base, ratio: figures.rps / base.rps };
   }).sort((a, b) => a.ratio - b.ratio);
   return rounds[Math.floor(ROUNDS / 2)] as { figures: Figures; base: Figures; ratio: number };
 }
 
+const FIXED_RATES = [1_000, 5_000];
+const FIXED_SECONDS = Number(process.env.BENCH_FIXED_SECONDS ?? 5);
+const FIXED_ROUNDS = 3;
+/** BENCH_TRACE_GC=1: the cache-hit server runs with --trace-gc, and the fixed-rate rows count its GC pauses. */
+const TRACE_GC = process.env.BENCH_TRACE_GC === "1";
+
+interface FixedRateRow {
+  readonly rate: number;
+  readonly rpc: string;
+  readonly figures: Figures;
+  /** When the VerifyKey runs went on, in ms since the server was spawned: where to count its GC pauses. */
+  readonly windows?: readonly { from: number; to: number }[];
+}
+
+type GcPauses = ReturnType<typeof gcPauses>;
+
+/**
+ * Open-loop latency: a cache hit and the empty RPC at each fixed rate, in
+ * alternating runs on the same server, FIXED_ROUNDS times; each figure is the
+ * median over the rounds. The empty RPC's tail is what the server, Node,
+ * grpc-js and h2load (on the same two cores) cost on their own.
+ */
+function fixedRateRows(
+  server: Server,
+  verify: { url: string; body: string },
+  ceiling: { url: string; body: string },
+  rootKey: string,
+): FixedRateRow[] {
+  const rows: FixedRateRow[] = [];
+  for (const rate of FIXED_RATES) {
+    const load = fixedRate(rate, FIXED_SECONDS);
+    h2load(verify.url, verify.body, rootKey, { ...load, requests: Math.ceil(load.requests / 5) });
+    const runs = { ceiling: [] as Figures[], verify: [] as Figures[], windows: [] as { from: number; to: number }[] };
+    for (let round = 0; round < FIXED_ROUNDS; round++) {
+      runs.ceiling.push(h2load(ceiling.url, ceiling.body, rootKey, load));
+      const from = performance.now() - server.spawnedAt;
+      runs.verify.push(h2load(verify.url, verify.body, rootKey, load));
+      runs.windows.push({ from, to: performance.now() - server.spawnedAt });
+    }
+    rows.push({ rate, rpc: "empty RPC (ceiling)", figures: medianFigures(runs.ceiling) });
+    rows.push({ rate, rpc: "VerifyKey, cache hit", figures: medianFigures(runs.verify), windows: runs.windows });
+  }
+  return rows;
+}
+
+function medianFigures(runs: readonly Figures[]): Figures {
+  const of = (pick: (figures: Figures) => number) => median(runs.map(pick));
+  return {
+    rps: of((f) => f.rps),
+    p50: of((f) => f.p50),
+    p99: of((f) => f.p99),
+    p999: of((f) => f.p999),
+    max: of((f) => f.max),
+  };
+}
+
+function medianGc(runs: readonly GcPauses[]): GcPauses {
+  return {
+    count: median(runs.map((r) => r.count)),
+    totalMs: median(runs.map((r) => r.totalMs)),
+    maxMs: median(runs.map((r) => r.maxMs)),
+  };
+}
+
+/** Prints the open-loop rows; with BENCH_TRACE_GC=1, the GC pauses of the stopped server in each VerifyKey run. */
+function printFixedRate(rows: readonly FixedRateRow[], gcOutput: string): void {
+  console.log(
+    `\nOpen loop: h2load --rps, the rate spread over its connections (up to 100 streams each), ` +
+      `${FIXED_SECONDS} s per run, median of ${FIXED_ROUNDS} runs alternating with the empty RPC; gRPC port, root key\n`,
+  );
+  const gcColumns = TRACE_GC ? " GC pauses | GC ms (sum) | longest GC ms |" : "";
+  console.log(`| rate/s | RPC | req/s | p50 ms | p99 ms | p99.9 ms | max ms | p99 × the empty RPC's |${gcColumns}`);
+  console.log(`| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |${TRACE_GC ? " ---: | ---: | ---: |" : ""}`);
+  for (const { rate, rpc, figures, windows } of rows) {
+    const gc = TRACE_GC && windows ? medianGc(windows.map(({ from, to }) => gcPauses(gcOutput, from, to))) : undefined;
+    const base = rows.find((row) => row.rate === rate)?.figures ?? figures;
+    const gcCells = gc
+      ? ` ${gc.count} | ${gc.totalMs.toFixed(1)} | ${gc.maxMs.toFixed(2)} |`
+      : TRACE_GC
+        ? " | | |"
+        : "";
+    console.log(
+      `| ${rate} | ${rpc} | ${Math.round(figures.rps)} | ${figures.p50.toFixed(2)} | ${figures.p99.toFixed(2)} | ` +
+        `${figures.p999.toFixed(2)} | ${figures.max.toFixed(1)} | ${(figures.p99 / base.p99).toFixed(2)} |${gcCells}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   requireH2load();
   const rootKey = generateRootKey();
-  const server = await startServer(rootKey, {});
+  const server = await startServer(rootKey, {}, TRACE_GC ? { nodeFlags: ["--trace-gc"] } : {});
   // A second server without the in-process cache, so that every lookup is answered by Redis;
   // a third as a loopback sidecar would run, where VerifyKey needs no root key.
   const redisOnly = await startServer(rootKey, { KEYWARD_CACHE_MAX_ENTRIES: "0" });
@@ -201,7 +189,8 @@ async function main(): Promise<void> {
         ratelimits: [{ name: "requests", limit: 1_000_000_000n, duration: { seconds: 1n } }],
       }),
       credits: await createKey(server, rootKey, { name: "bench credits", remaining: 1_000_000_000_000n }),
-      // Dev mode keeps keys in each process's memory: the other servers get keys of their own.
+      // Dev mode keeps keys in each process's memory: the other servers get keys of their own
+      // (with MONGODB_URI they share the store, and each key still works on every server).
       sidecar: await createKey(sidecar, rootKey, { name: "bench sidecar" }),
       redisOnly: await createKey(redisOnly, rootKey, { name: "bench redis" }),
     };
@@ -213,7 +202,9 @@ async function main(): Promise<void> {
       url: `http://127.0.0.1:${target.grpcPort}/grpc.health.v1.Health/Check`,
       body: emptyRpc,
     });
-    for (const target of [server, redisOnly, sidecar]) h2load(ceilingOf(target).url, emptyRpc, rootKey, WARMUP);
+    for (const target of [server, redisOnly, sidecar]) {
+      h2load(ceilingOf(target).url, emptyRpc, rootKey, closedLoop(WARMUP));
+    }
     // VerifyKey rows are measured on both ports.
     const verifyRow = (name: string, key: string, target: Server): Scenario => ({
       name,
@@ -249,8 +240,17 @@ async function main(): Promise<void> {
       },
     ];
     const rows: [string, string, ReturnType<typeof measure>][] = [];
-    // BENCH_ONLY=credits measures only the scenarios whose name contains it.
+    // BENCH_ONLY=credits measures only the scenarios whose name contains it ("open loop": the fixed-rate rows).
     const only = process.env.BENCH_ONLY;
+    const openLoop =
+      !only || "open loop".includes(only)
+        ? fixedRateRows(
+            server,
+            { url: `http://127.0.0.1:${server.grpcPort}/${verifyPath}`, body: verify(keys.plain) },
+            ceilingOf(server),
+            rootKey,
+          )
+        : [];
     for (const { name, path, body, target, ports } of scenarios.filter(({ name }) => !only || name.includes(only))) {
       const ceiling = ceilingOf(target);
       for (const port of ports) {
@@ -258,9 +258,10 @@ async function main(): Promise<void> {
         rows.push([name, port, measure(url, body, ceiling, rootKey)]);
       }
     }
+    console.log(`\nKeys in ${storeName()}; Redis at ${REDIS_URL}; Node ${process.version}`);
     console.log(
-      `\nh2load ${CLIENTS} connections × ${STREAMS} streams, ${REQUESTS} requests per measurement, ` +
-        `median of ${ROUNDS} rounds, each paired with the ceiling; Node ${process.version}\n`,
+      `\nClosed loop: h2load ${CLIENTS} connections × ${STREAMS} streams, ${REQUESTS} requests per measurement, ` +
+        `median of ${ROUNDS} rounds, each paired with the ceiling\n`,
     );
     console.log("| scenario | port | req/s | p50 ms | p99 ms | ceiling req/s | × ceiling |");
     console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
@@ -273,9 +274,14 @@ async function main(): Promise<void> {
       "\nThe ceiling is an empty RPC, grpc.health.v1.Health/Check, on the same grpc-js server as the gRPC port. " +
         "The HTTP port is connect-node, speaking gRPC over h2c.",
     );
+    if (!MONGODB_URI)
+      console.log("Every row ran on the in-memory store (dev mode); set MONGODB_URI to run on MongoDB.");
+    // --trace-gc lines reach the pipe when the server exits.
+    await stopServer(server);
+    if (openLoop.length > 0) printFixedRate(openLoop, server.output());
   } finally {
-    for (const { child } of [server, redisOnly, sidecar]) child.kill("SIGTERM");
-    rmSync(scratch, { recursive: true, force: true });
+    await Promise.all([server, redisOnly, sidecar].map(stopServer));
+    removeScratch();
   }
 }
 
