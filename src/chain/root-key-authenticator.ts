@@ -14,6 +14,12 @@ import type { KeyLookup } from "../ports/key-records.js";
  */
 export type RootKeyAuthenticator = (secret: string) => Principal | undefined | Promise<Principal | undefined>;
 
+interface Remembered {
+  readonly principal: Principal;
+  readonly version: number;
+  readonly until: number;
+}
+
 /** How long a worked-out principal is reused at most; a root key that expires sooner is reused only until then. */
 const REUSE_MS = 1_000;
 const MAX_REMEMBERED = 1_000;
@@ -34,13 +40,20 @@ export function createRootKeyAuthenticator(deps: {
   readonly clock: Clock;
   readonly keysVersion: () => number;
 }): RootKeyAuthenticator {
-  const remembered = new LRUCache<string, { principal: Principal; version: number; until: number }>({
+  const remembered = new LRUCache<string, Remembered>({
     max: MAX_REMEMBERED,
   });
+  // Nearly every call brings the same root key as the one before: that one is checked before the LRU.
+  let last: { secret: string; entry: Remembered } | undefined;
   return (secret) => {
     const now = deps.clock();
+    const version = deps.keysVersion();
+    if (last?.secret === secret && isFresh(last.entry, version, now)) return last.entry.principal;
     const known = remembered.get(secret);
-    if (known && known.version === deps.keysVersion() && now < known.until) return known.principal;
+    if (known && isFresh(known, version, now)) {
+      last = { secret, entry: known };
+      return known.principal;
+    }
     return lookUp(secret, now);
   };
 
@@ -56,4 +69,8 @@ export function createRootKeyAuthenticator(deps: {
     remembered.set(secret, { principal, version, until });
     return principal;
   }
+}
+
+function isFresh(entry: Remembered, version: number, now: number): boolean {
+  return entry.version === version && now < entry.until;
 }

@@ -47,6 +47,32 @@ describe("root key authentication", () => {
     expect(await authenticate(secret)).toBeUndefined();
   });
 
+  it("keeps the rules for the root key it checks first: refused once revoked, looked up once again after a change", async () => {
+    const { store, keys } = setup(() => 1_000_000);
+    let lookups = 0;
+    const authenticate = createRootKeyAuthenticator({
+      store: { findByHash: (hash) => (lookups++, keys.findByHash(hash)) },
+      hasher,
+      clock: () => 1_000_000,
+      keysVersion: () => keys.version,
+    });
+    const [first, second] = [generateRootKey(), generateRootKey()];
+    const records = [first, second].map((secret) => sampleRecord({ hash: hasher(secret), keyspaceId: "root" }));
+    for (const record of records) await store.insert(record);
+    for (let i = 0; i < 5; i++) {
+      expect(await authenticate(first)).toBeDefined();
+      expect(await authenticate(first)).toBeDefined();
+      expect(await authenticate(second)).toBeDefined();
+    }
+    expect(lookups).toBe(2);
+    await keys.update(records[0]?.keyId as string, { revoked: true });
+    expect(await authenticate(first)).toBeUndefined();
+    expect(await authenticate(second)).toBeDefined();
+    expect(lookups).toBe(4);
+    for (let i = 0; i < 5; i++) expect(await authenticate(second)).toBeDefined();
+    expect(lookups).toBe(4);
+  });
+
   it("refuses a root key from the instant it expires", async () => {
     let now = 1_000_000;
     const { store, authenticate } = setup(() => now);
