@@ -40,6 +40,8 @@ interface Build {
   readonly verify: { url: string; body: string };
   readonly ceiling: { url: string; body: string };
   readonly ratios: number[];
+  /** × the ceiling by the server's CPU time per request: the ceiling's ÷ the cache hit's. */
+  readonly cpuRatios: number[];
   readonly openLoop: Map<number, { figures: Figures[]; windows: { from: number; to: number }[] }>;
 }
 
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
         verify: { url: `${base}/keyward.v1.KeyService/VerifyKey`, body: grpcBody(VerifyKeyRequestSchema, { key }) },
         ceiling: { url: `${base}/grpc.health.v1.Health/Check`, body: grpcBody(HealthCheckRequestSchema, {}) },
         ratios: [],
+        cpuRatios: [],
         openLoop: new Map(RATES.map((rate) => [rate, { figures: [], windows: [] }])),
       });
     }
@@ -78,9 +81,10 @@ async function main(): Promise<void> {
       // Each round starts with the build the last one ended with, so neither always goes first.
       const order = round % 2 === 0 ? builds : [...builds].reverse();
       for (const build of order) {
-        const base = h2load(build.ceiling.url, build.ceiling.body, rootKey, closedLoop(REQUESTS));
-        const figures = h2load(build.verify.url, build.verify.body, rootKey, closedLoop(REQUESTS));
+        const base = h2load(build.ceiling.url, build.ceiling.body, rootKey, closedLoop(REQUESTS), build.server);
+        const figures = h2load(build.verify.url, build.verify.body, rootKey, closedLoop(REQUESTS), build.server);
         build.ratios.push(figures.rps / base.rps);
+        build.cpuRatios.push((base.cpuUsPerRequest as number) / (figures.cpuUsPerRequest as number));
       }
       for (const rate of RATES) {
         for (const build of order) {
@@ -109,8 +113,10 @@ function report(builds: readonly Build[]): void {
   console.log(`| measure | ${other.name} | ${current.name} | this ÷ other |\n| --- | ---: | ---: | ---: |`);
   const row = (measure: string, a: number, b: number, digits = 2) =>
     console.log(`| ${measure} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${(b / a).toFixed(2)} |`);
-  row("× the empty-RPC ceiling (closed loop)", median(other.ratios), median(current.ratios));
-  console.log(`\nper round, × ceiling: other ${fmt(other.ratios)}; this ${fmt(current.ratios)}\n`);
+  row("× the empty-RPC ceiling, req/s (closed loop)", median(other.ratios), median(current.ratios));
+  row("× the empty-RPC ceiling, server CPU per request", median(other.cpuRatios), median(current.cpuRatios));
+  console.log(`\nper round, × ceiling by req/s: other ${fmt(other.ratios)}; this ${fmt(current.ratios)}`);
+  console.log(`per round, × ceiling by CPU: other ${fmt(other.cpuRatios)}; this ${fmt(current.cpuRatios)}\n`);
   console.log(`| build | rate/s | req/s | p50 ms | p99 ms | p99.9 ms${gcHeader} |`);
   console.log(`| --- | ---: | ---: | ---: | ---: | ---:${TRACE_GC ? " | ---: | ---: | ---:" : ""} |`);
   for (const rate of RATES) {

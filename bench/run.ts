@@ -65,14 +65,17 @@ const ROUNDS = 5;
  * machine the speed of the CPU drifts by tens of percent from one minute to
  * the next; pairing short runs keeps that drift out of the ratio.
  */
-function measure(url: string, body: string, ceiling: { url: string; body: string }, rootKey: string) {
+function measure(url: string, body: string, ceiling: { url: string; body: string }, rootKey: string, server: Server) {
   h2load(url, body, rootKey, closedLoop(WARMUP));
   const rounds = Array.from({ length: ROUNDS }, () => {
-    const base = h2load(ceiling.url, ceiling.body, rootKey, closedLoop(REQUESTS));
-    const figures = h2load(url, body, rootKey, closedLoop(REQUESTS));
-    return { figures, base, ratio: figures.rps / base.rps };
-  }).sort((a, b) => a.ratio - b.ratio);
-  return rounds[Math.floor(ROUNDS / 2)] as { figures: Figures; base: Figures; ratio: number };
+    const base = h2load(ceiling.url, ceiling.body, rootKey, closedLoop(REQUESTS), server);
+    const figures = h2load(url, body, rootKey, closedLoop(REQUESTS), server);
+    const cpuRatio = (base.cpuUsPerRequest as number) / (figures.cpuUsPerRequest as number);
+    return { figures, base, ratio: figures.rps / base.rps, cpuRatio };
+  });
+  const middle = <T>(sorted: T[]) => sorted[Math.floor(ROUNDS / 2)] as T;
+  const cpuRatio = middle(rounds.map((round) => round.cpuRatio).sort((a, b) => a - b));
+  return { ...middle(rounds.sort((a, b) => a.ratio - b.ratio)), cpuRatio };
 }
 
 const FIXED_RATES = [1_000, 5_000];
@@ -255,7 +258,7 @@ async function main(): Promise<void> {
       const ceiling = ceilingOf(target);
       for (const port of ports) {
         const url = `http://127.0.0.1:${port === "gRPC" ? target.grpcPort : target.httpPort}/${path}`;
-        rows.push([name, port, measure(url, body, ceiling, rootKey)]);
+        rows.push([name, port, measure(url, body, ceiling, rootKey, target)]);
       }
     }
     console.log(`\nKeys in ${storeName()}; Redis at ${REDIS_URL}; Node ${process.version}`);
@@ -263,16 +266,18 @@ async function main(): Promise<void> {
       `\nClosed loop: h2load ${CLIENTS} connections × ${STREAMS} streams, ${REQUESTS} requests per measurement, ` +
         `median of ${ROUNDS} rounds, each paired with the ceiling\n`,
     );
-    console.log("| scenario | port | req/s | p50 ms | p99 ms | ceiling req/s | × ceiling |");
-    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-    for (const [name, port, { figures, base, ratio }] of rows) {
+    console.log("| scenario | port | req/s | p50 ms | p99 ms | ceiling req/s | × ceiling | × ceiling, CPU |");
+    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const [name, port, { figures, base, ratio, cpuRatio }] of rows) {
       console.log(
-        `| ${name} | ${port} | ${Math.round(figures.rps)} | ${figures.p50.toFixed(2)} | ${figures.p99.toFixed(2)} | ${Math.round(base.rps)} | ${ratio.toFixed(2)} |`,
+        `| ${name} | ${port} | ${Math.round(figures.rps)} | ${figures.p50.toFixed(2)} | ${figures.p99.toFixed(2)} | ` +
+          `${Math.round(base.rps)} | ${ratio.toFixed(2)} | ${cpuRatio.toFixed(2)} |`,
       );
     }
     console.log(
       "\nThe ceiling is an empty RPC, grpc.health.v1.Health/Check, on the same grpc-js server as the gRPC port. " +
-        "The HTTP port is connect-node, speaking gRPC over h2c.",
+        "The HTTP port is connect-node, speaking gRPC over h2c. × ceiling, CPU: the server's CPU time per " +
+        "empty RPC ÷ per request of the row (each the median of the rounds), which a busy machine moves far less.",
     );
     if (!MONGODB_URI)
       console.log("Every row ran on the in-memory store (dev mode); set MONGODB_URI to run on MongoDB.");

@@ -136,6 +136,8 @@ export function grpcBody<T extends DescMessage>(schema: T, init: MessageInitShap
 /** What one h2load run measured; latencies in milliseconds, from its per-request log. */
 export interface Figures {
   readonly rps: number;
+  /** CPU time the server used during the run, per request, in microseconds (when its pid was given). */
+  readonly cpuUsPerRequest?: number | undefined;
   readonly p50: number;
   readonly p99: number;
   readonly p999: number;
@@ -152,9 +154,26 @@ export interface Load {
 
 let runs = 0;
 
-/** One h2load run of `load` against `url`, POSTing `body` as gRPC with the root key. */
-export function h2load(url: string, body: string, rootKey: string, load: Load): Figures {
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+/**
+ * CPU time a process has used so far (user and system, all its threads), in
+ * microseconds, from /proc. On a machine shared with other work, the CPU a
+ * server spends per request moves far less than the requests it answers per
+ * second, which follow whatever else runs.
+ */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after the name.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1_000_000) / CLOCK_TICKS;
+}
+
+/** One h2load run of `load` against `url`, POSTing `body` as gRPC with the root key; `server`: measure its CPU. */
+export function h2load(url: string, body: string, rootKey: string, load: Load, server?: Server): Figures {
   runs += 1;
+  const pid = server?.child.pid;
+  const cpuBefore = pid === undefined ? 0 : cpuMicros(pid);
   const log = join(scratch, `requests-${runs}.log`);
   const output = execFileSync(
     "h2load",
@@ -182,7 +201,8 @@ export function h2load(url: string, body: string, rootKey: string, load: Load): 
     .map((line) => Number(line.split("\t")[2]) / 1000)
     .sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
-  return { rps, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: latencies.at(-1) ?? Number.NaN };
+  const cpuUsPerRequest = pid === undefined ? undefined : (cpuMicros(pid) - cpuBefore) / latencies.length;
+  return { rps, cpuUsPerRequest, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: latencies.at(-1) ?? Number.NaN };
 }
 
 /**
