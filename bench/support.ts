@@ -16,12 +16,18 @@ import { type CreateKeyRequestSchema, KeyService } from "../gen/keyward/v1/key_s
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Set: every server of the run keeps its keys in that MongoDB; unset: in its own memory (dev mode). */
 export const MONGODB_URI = process.env.MONGODB_URI;
+/**
+ * The database the benchmark uses there: never the deployment's own, since
+ * every run starts with a new KEYWARD_ROOT_KEY (which rotates the bootstrap
+ * root key) and leaves its keys behind.
+ */
+const MONGODB_DATABASE = process.env.BENCH_MONGODB_DATABASE ?? "keyward_bench";
 
 /** Where the run's store is, for the printed table (the address without user or password). */
 export function storeName(): string {
   if (!MONGODB_URI) return "the in-memory store (dev mode: no MONGODB_URI)";
   const host = MONGODB_URI.replace(/^mongodb(\+srv)?:\/\/([^@/]*@)?/, "").split("/")[0];
-  return `MongoDB at ${host}`;
+  return `MongoDB at ${host}, database ${MONGODB_DATABASE}`;
 }
 
 export const scratch = mkdtempSync(join(tmpdir(), "keyward-bench-"));
@@ -72,6 +78,7 @@ export async function startServer(
       // As in production: every value in Redis signed, under one secret for the deployment.
       KEYWARD_REDIS_SECRET: "the benchmark deployment's redis secret, 32+ chars",
       KEYWARD_LOG_LEVEL: "info",
+      ...(MONGODB_URI ? { MONGODB_DATABASE } : {}),
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -90,10 +97,11 @@ export async function startServer(
   return { grpcPort, httpPort, child, spawnedAt, output: () => output };
 }
 
-/** Stops a server and waits until it has exited (and written what --cpu-prof collects). */
+/** Stops a server and waits until it has exited and its output is read (with what --trace-gc, --cpu-prof wrote). */
 export async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once("exit", resolve));
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  // "close", not "exit": the pipes may still hold output when the process has exited.
+  const exited = new Promise((resolve) => server.child.once("close", resolve));
   server.child.kill("SIGTERM");
   await exited;
 }

@@ -51,7 +51,12 @@ describe("root key authentication", () => {
     const { store, keys } = setup(() => 1_000_000);
     let lookups = 0;
     const authenticate = createRootKeyAuthenticator({
-      store: { findByHash: (hash) => (lookups++, keys.findByHash(hash)) },
+      store: {
+        findByHash: (hash) => {
+          lookups++;
+          return keys.findByHash(hash);
+        },
+      },
       hasher,
       clock: () => 1_000_000,
       keysVersion: () => keys.version,
