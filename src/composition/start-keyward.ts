@@ -1,5 +1,5 @@
 import type { DescMethodUnary } from "@bufbuild/protobuf";
-import { ulid } from "ulid";
+import { monotonicFactory, ulid } from "ulid";
 import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { RateLimitService } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_service_pb.js";
@@ -22,6 +22,7 @@ import { createRatelimitService } from "../envoy/ratelimit-service.js";
 import { type Clock, systemClock } from "../keys/clock.js";
 import { createKeyHasher } from "../keys/key-hasher.js";
 import { createKeyIdFactory } from "../keys/key-id.js";
+import { pooledPrng } from "../keys/random-pool.js";
 import type { Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { checkReadiness } from "../observability/readiness.js";
@@ -88,7 +89,9 @@ export async function startKeyward({
   const hasher = createKeyHasher(config.hashSecret);
   const usage = new UsageRecorder(stores.keys, logger, config.usageFlushMs);
   usage.start();
-  const newEventId = (time: number) => `evt_${ulid(time)}`;
+  // Monotonic: events of one process sort in the order they were made, and the pool spares the system generator.
+  const eventIds = monotonicFactory(pooledPrng);
+  const newEventId = (time: number) => `evt_${eventIds(time)}`;
   const { generatedRootKey } = await bootstrap(
     { keys: stores.keys, keyspaces: stores.keyspaces, audit: stores.audit, newEventId, hasher, clock },
     { rootKey: config.rootKey, revokeRootKey: config.revokeRootKey, devMode: config.devMode },
