@@ -18,6 +18,9 @@ export function createImportedKeyRules(keyspaces: KeyspaceRecords, ttlMs = IMPOR
   const cache = new LRUCache<string, readonly string[]>({
     max: 10_000,
     ttl: ttlMs,
+    // While the store cannot be read, the prefixes last read stand.
+    allowStaleOnFetchRejection: true,
+    noDeleteOnFetchRejection: true,
     fetchMethod: async (keyspaceId) => {
       if (keyspaceId !== EVERY_KEYSPACE) return (await keyspaces.get(keyspaceId))?.keyDefaults.importedPrefixes ?? [];
       const prefixes = new Set<string>();

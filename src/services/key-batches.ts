@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
@@ -17,7 +17,7 @@ import type { ImportedKeyHasher, KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import type { KeyRecord } from "../keys/key-record.js";
 import { DEFAULT_KEYSPACE, effectiveKeyDefaults, ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
-import type { KeyspaceRecord } from "../keyspaces/keyspace-record.js";
+import { KEYSPACE_ID_PATTERN, type KeyspaceRecord } from "../keyspaces/keyspace-record.js";
 import type { KeyStore } from "../ports/key-store.js";
 import type { KeyspaceRecords } from "../ports/keyspace-records.js";
 import { DuplicateRecordError } from "../ports/store-errors.js";
@@ -35,8 +35,8 @@ export interface KeyBatchDeps {
   readonly newSecret: (request: CreateKeyRequest, keyspace: KeyspaceRecord) => NewSecret & { key: string };
 }
 
-/** An item that is ready to store, or the error it met. */
-type Prepared = { record: KeyRecord; key: string } | { error: ConnectError };
+/** An item that is ready to store, or the error it met (with the keyspace it named, for the audit log). */
+type Prepared = { record: KeyRecord; key: string } | { error: ConnectError; keyspaceId: string };
 
 /** How long a shown start may be, and what a SHA-256 looks like in hex. */
 const MAX_START_LENGTH = 32;
@@ -85,21 +85,23 @@ export function createKeyBatches(deps: KeyBatchDeps) {
     return keyspace;
   }
 
-  function checkRules<T extends CreateKeyRequest | ImportKey>(
-    schema: typeof CreateKeyRequestSchema | typeof ImportKeySchema,
-    item: T,
-  ): void {
-    const result = validator.validate(schema as typeof CreateKeyRequestSchema, item as CreateKeyRequest);
+  function checkRules<D extends DescMessage>(schema: D, item: MessageShape<D>): void {
+    const result = validator.validate(schema, item);
     if (result.kind !== "valid") throw new ConnectError(result.error.message, Code.InvalidArgument);
   }
 
-  async function prepared(work: () => Promise<{ record: KeyRecord; key: string }>): Promise<Prepared> {
+  async function prepared(
+    settings: CreateKeyRequest | undefined,
+    work: () => Promise<{ record: KeyRecord; key: string }>,
+  ): Promise<Prepared> {
     try {
       return await work();
     } catch (error) {
       // Anything but a refusal of this item (a store outage, a fault) fails the whole call.
-      if (error instanceof ConnectError) return { error };
-      throw error;
+      if (!(error instanceof ConnectError)) throw error;
+      // As CreateKey records the keyspace a caller named, where it is well-formed.
+      const named = settings?.keyspaceId || DEFAULT_KEYSPACE;
+      return { error, keyspaceId: KEYSPACE_ID_PATTERN.test(named) ? named : "" };
     }
   }
 
@@ -112,7 +114,7 @@ export function createKeyBatches(deps: KeyBatchDeps) {
     call.items = [];
     for (const item of items) {
       const failure = "record" in item ? storeError(stored.get(item)) : item.error;
-      const keyspaceId = "record" in item ? item.record.keyspaceId : "";
+      const keyspaceId = "record" in item ? item.record.keyspaceId : item.keyspaceId;
       if (failure) {
         results.push(
           create(KeyResultSchema, {
@@ -157,7 +159,7 @@ export function createKeyBatches(deps: KeyBatchDeps) {
       const now = new Date(clock());
       const items = await Promise.all(
         request.keys.map((settings) =>
-          prepared(async () => {
+          prepared(settings, async () => {
             checkRules(CreateKeyRequestSchema, settings);
             const keyspace = await admit(call, settings, "create_key", keyspaceOf);
             const { key, ...secret } = deps.newSecret(settings, keyspace);
@@ -177,7 +179,7 @@ export function createKeyBatches(deps: KeyBatchDeps) {
       const now = new Date(clock());
       const items = await Promise.all(
         request.keys.map((item) =>
-          prepared(async () => {
+          prepared(item.settings, async () => {
             checkRules(ImportKeySchema, item);
             const settings = item.settings ?? create(CreateKeyRequestSchema);
             if (!settings.prefix) {

@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_service_pb.js";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { KeyspaceService } from "../../gen/keyward/v1/keyspace_service_pb.js";
 import { callError, connectRoute, type RouteClient } from "../support/clients.js";
+import { checkRequest } from "../support/envoy-requests.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
 
 const K = KeyService.method;
@@ -80,9 +82,9 @@ for (const hashSecret of [undefined, randomBytes(32).toString("base64url")]) {
       const { events } = await admin.call(AuditService.method.listAuditEvents, { action: "CreateKeys" });
       expect(events.map((event) => [event.keyspaceId, event.outcome, event.keyId !== ""]).reverse()).toEqual([
         ["billing", "OK", true],
-        ["", "INVALID_ARGUMENT", false],
-        ["", "PERMISSION_DENIED", false],
-        ["", "INVALID_ARGUMENT", false],
+        ["billing", "INVALID_ARGUMENT", false],
+        ["other", "PERMISSION_DENIED", false],
+        ["billing", "INVALID_ARGUMENT", false],
         ["billing", "OK", true],
       ]);
     });
@@ -166,6 +168,11 @@ for (const hashSecret of [undefined, randomBytes(32).toString("base64url")]) {
       // The prefixes are reread within 5 s.
       await expect.poll(() => verify(plain), { timeout: 8_000, interval: 250 }).toBe(VerifyCode.VALID);
       for (const key of [hex, base64, base64url, made.key]) expect(await verify(key)).toBe(VerifyCode.VALID);
+      // Envoy's Check follows the same rules: the imported key passes, a made-up one of its prefix does not.
+      const check = async (key: string) =>
+        (await admin.call(Authorization.method.check, checkRequest("check-request-http1", key))).status?.code;
+      expect(await check(plain)).toBe(0);
+      expect(await check(vendorKey())).toBe(Code.Unauthenticated);
       // Made-up keys of the prefix reach the lookup and are not found; other prefixes are turned away as before.
       expect(await verify(vendorKey())).toBe(VerifyCode.NOT_FOUND);
       expect(await verify(vendorKey("pk"))).toBe(VerifyCode.NOT_FOUND);
