@@ -1,7 +1,14 @@
 import { grantCovers, grantSegments, grants } from "./permissions.js";
 
 /** What a root key may do to keys of a keyspace. */
-export type KeyAction = "create_key" | "read_key" | "update_key" | "revoke_key" | "delete_key" | "verify_key";
+export type KeyAction =
+  | "create_key"
+  | "import_key"
+  | "read_key"
+  | "update_key"
+  | "revoke_key"
+  | "delete_key"
+  | "verify_key";
 /** What a root key may do to a keyspace itself. */
 export type KeyspaceAction = "create" | "read" | "update" | "read_audit";
 export type Action = KeyAction | KeyspaceAction;

@@ -10,6 +10,7 @@ import type { VerificationCache } from "./verification-cache.js";
 export function propagateChanges(store: KeyStore, cache: VerificationCache): KeyStore {
   return {
     insert: (record) => store.insert(record),
+    insertMany: (records) => store.insertMany(records),
     get: (keyId) => store.get(keyId),
     list: (query) => store.list(query),
     spendCredits: (keyId, cost) => store.spendCredits(keyId, cost),

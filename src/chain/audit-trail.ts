@@ -51,6 +51,23 @@ export function createAuditLog(options: {
             time: new Date(now),
             requestId: call.requestId,
           });
+        } else if (call.items && outcome === "OK") {
+          // A batch: one event per item, as if each had been its own call.
+          const events = call.items.map(
+            (item): AuditEventRecord => ({
+              eventId: options.newEventId(now),
+              time: new Date(now),
+              actorKeyId: call.principal?.keyId ?? "",
+              action: method.name,
+              ...item,
+              peer: call.peer,
+              requestId: call.requestId,
+              count: 1,
+            }),
+          );
+          await options.audit.appendMany(events).catch((error: unknown) => {
+            options.logger.error({ err: error, auditEvents: events }, "audit events could not be stored");
+          });
         } else {
           const event: AuditEventRecord = {
             eventId: options.newEventId(now),

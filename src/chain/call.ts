@@ -21,6 +21,8 @@ export interface Call {
   principal?: Principal | undefined;
   /** What the call acts on, as authorization learned it; the audit log records it. */
   target?: { keyspaceId?: string | undefined; keyId?: string | undefined } | undefined;
+  /** A batch's items as they ended, in order, when the method answers item by item; the audit log records each. */
+  items?: { keyspaceId: string; keyId: string; outcome: string }[] | undefined;
 }
 
 /** One unary method of a service, free of any transport. */

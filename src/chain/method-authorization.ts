@@ -16,6 +16,8 @@ const KS = KeyspaceService.method;
 /** The action each method takes, in some keyspace; a method missing here cannot be served. */
 export const METHOD_ACTIONS: ReadonlyMap<DescMethodUnary, Action> = new Map<DescMethodUnary, Action>([
   [K.createKey, "create_key"],
+  [K.createKeys, "create_key"],
+  [K.importKeys, "import_key"],
   [K.getKey, "read_key"],
   [K.listKeys, "read_key"],
   [K.updateKey, "update_key"],

@@ -1,10 +1,11 @@
 import type { DescMethodUnary } from "@bufbuild/protobuf";
-import { ulid } from "ulid";
+import { monotonicFactory, ulid } from "ulid";
 import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { RateLimitService } from "../../gen/envoy/service/ratelimit/v3/rls_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_service_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { KeyspaceService } from "../../gen/keyward/v1/keyspace_service_pb.js";
+import { createImportedKeyRules } from "../cache/imported-prefixes.js";
 import { createKeyspaceRoles } from "../cache/keyspace-roles.js";
 import { createAuditLog } from "../chain/audit-trail.js";
 import { createAuthFailureLimiter } from "../chain/auth-failure-limiter.js";
@@ -20,8 +21,9 @@ import { createValidation } from "../chain/validation.js";
 import { createExtAuthzService } from "../envoy/ext-authz-service.js";
 import { createRatelimitService } from "../envoy/ratelimit-service.js";
 import { type Clock, systemClock } from "../keys/clock.js";
-import { createKeyHasher } from "../keys/key-hasher.js";
+import { createImportedKeyHasher, createKeyHasher } from "../keys/key-hasher.js";
 import { createKeyIdFactory } from "../keys/key-id.js";
+import { pooledPrng } from "../keys/random-pool.js";
 import type { Logger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { checkReadiness } from "../observability/readiness.js";
@@ -86,9 +88,12 @@ export async function startKeyward({
   const metrics = new Metrics();
   const stores = await openAdapters(config, logger, metrics, clock);
   const hasher = createKeyHasher(config.hashSecret);
+  const importedHasher = createImportedKeyHasher(config.hashSecret);
   const usage = new UsageRecorder(stores.keys, logger, config.usageFlushMs);
   usage.start();
-  const newEventId = (time: number) => `evt_${ulid(time)}`;
+  // Monotonic: events of one process sort in the order they were made, and the pool spares the system generator.
+  const eventIds = monotonicFactory(pooledPrng);
+  const newEventId = (time: number) => `evt_${eventIds(time)}`;
   const { generatedRootKey } = await bootstrap(
     { keys: stores.keys, keyspaces: stores.keyspaces, audit: stores.audit, newEventId, hasher, clock },
     { rootKey: config.rootKey, revokeRootKey: config.revokeRootKey, devMode: config.devMode },
@@ -137,6 +142,7 @@ export async function startKeyward({
     keys: stores.keys,
     keyspaceRoles: createKeyspaceRoles(stores.keyspaces),
     hasher,
+    imported: { rules: createImportedKeyRules(stores.keyspaces), hasher: importedHasher },
     clock,
     limiter: stores.limiter,
     recordUsage: (keyId, outcome, now) => usage.record(keyId, outcome, now),
@@ -152,6 +158,7 @@ export async function startKeyward({
     keys: stores.keys,
     keyspaces: stores.keyspaces,
     hasher,
+    importedHasher,
     clock,
     newKeyId: createKeyIdFactory(clock),
     bootstrapKeyId: BOOTSTRAP_KEY_ID,

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import bs58 from "bs58";
+import { pooledRandomBytes } from "./random-pool.js";
 
 /**
  * A secret reads `<prefix>_<body><checksum>`: the body is `byteLength` random
@@ -24,7 +24,7 @@ export interface ParsedKey {
 }
 
 /** Makes a new secret with the given prefix and entropy. */
-export function generateKey(prefix: string, byteLength: number, random: RandomBytes = randomBytes): string {
+export function generateKey(prefix: string, byteLength: number, random: RandomBytes = pooledRandomBytes): string {
   const body = bs58.encode(random(byteLength));
   return `${prefix}_${body}${checksum(prefix, body)}`;
 }

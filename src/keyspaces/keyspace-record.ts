@@ -9,6 +9,8 @@ export interface KeyDefaults {
   readonly byteLength: number;
   readonly environment: string;
   readonly ratelimits: readonly RatelimitPolicy[];
+  /** Prefixes of imported keys that verify without Keyward's checksum; absent: none. */
+  readonly importedPrefixes?: readonly string[] | undefined;
 }
 
 /** A named set of permissions that keys of the keyspace can carry. */

@@ -19,6 +19,14 @@ export interface KeyQuery {
 export interface KeyRecords {
   /** Stores a new key; DuplicateRecordError when its id or a hash is taken (on stores that enforce it). */
   insert(record: KeyRecord): Promise<void>;
+  /**
+   * Stores new keys in one round trip, each on its own: the answer has one
+   * entry per record, in order: undefined when it was stored, the error it met
+   * otherwise (DuplicateRecordError when its id or a hash is taken, by another
+   * key or an earlier record of the batch, on stores that enforce it). Throws
+   * only when the store could not be asked at all (then some may be stored).
+   */
+  insertMany(records: readonly KeyRecord[]): Promise<readonly (Error | undefined)[]>;
   /** The key with this id, if any. */
   get(keyId: string): Promise<KeyRecord | undefined>;
   /** The key whose current or retired secret has this hash, if any. */

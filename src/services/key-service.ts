@@ -1,27 +1,31 @@
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
+import type { CreateKeyRequest, KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { mayGrant } from "../auth/principal.js";
 import type { Call, ServiceHandlers } from "../chain/call.js";
 import type { Clock } from "../keys/clock.js";
-import type { KeyHasher } from "../keys/key-hasher.js";
+import type { ImportedKeyHasher, KeyHasher } from "../keys/key-hasher.js";
 import { KEY_ID_PATTERN } from "../keys/key-id.js";
 import { reroll, revocation } from "../keys/key-lifecycle.js";
 import { generateKey, type RandomBytes } from "../keys/key-material.js";
-import type { JsonObject, KeyRecord } from "../keys/key-record.js";
-import { MAX_META_BYTES, metaFits } from "../keys/meta.js";
+import type { KeyRecord } from "../keys/key-record.js";
 import { DEFAULT_KEYSPACE, effectiveKeyDefaults, ROOT_KEYSPACE } from "../keyspaces/builtin-keyspaces.js";
+import type { KeyspaceRecord } from "../keyspaces/keyspace-record.js";
 import type { KeyStore } from "../ports/key-store.js";
 import type { KeyspaceRecords } from "../ports/keyspace-records.js";
 import { applyDueRefill } from "../verification/credits.js";
 import { principalOf, targetKey, targetKeyspace, visibleKeyspaces } from "./authorization.js";
-import { changesFromUpdate, settingsFromRequest, toKeyMessage } from "./key-mapping.js";
+import { createKeyBatches } from "./key-batches.js";
+import { changesFromUpdate, toKeyMessage } from "./key-mapping.js";
+import { checkGrant, checkMeta, newKeyRecord } from "./new-key.js";
 import { decodePageToken, pageLimit, toPage } from "./page-token.js";
 
 export interface KeyServiceDeps {
   readonly keys: KeyStore;
   readonly keyspaces: KeyspaceRecords;
   readonly hasher: KeyHasher;
+  /** How keys without Keyward's checksum are stored (ImportKeys). */
+  readonly importedHasher: ImportedKeyHasher;
   readonly clock: Clock;
   readonly newKeyId: () => string;
   readonly random?: RandomBytes;
@@ -31,30 +35,19 @@ export interface KeyServiceDeps {
   readonly verifyKey: ServiceHandlers<typeof KeyService>["verifyKey"];
 }
 
-/** No protovalidate rule can measure a Struct, so meta's size is checked here. */
-function checkMeta(meta: JsonObject | undefined): void {
-  if (!metaFits(meta)) {
-    throw new ConnectError(`meta: must be at most ${MAX_META_BYTES} bytes as JSON`, Code.InvalidArgument);
-  }
-}
-
 /** KeyService: the life of a key from creation to deletion, and its verification. */
 export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof KeyService> {
   const { keys, keyspaces, hasher, clock } = deps;
 
-  function newSecret(prefix: string, byteLength: number) {
+  function secretFor(prefix: string, byteLength: number) {
     const key = generateKey(prefix, byteLength, deps.random);
-    return { key, hash: hasher(key), start: key.slice(0, prefix.length + 5) };
+    return { key, hash: hasher(key), start: key.slice(0, prefix.length + 5), prefix, byteLength };
   }
 
-  /** Root keys cannot be given rights their creator lacks. */
-  function checkGrant(call: Call, keyspaceId: string, permissions: readonly string[]): void {
-    if (keyspaceId === ROOT_KEYSPACE && !mayGrant(principalOf(call), permissions)) {
-      throw new ConnectError(
-        "permission denied: a root key cannot grant permissions it does not hold",
-        Code.PermissionDenied,
-      );
-    }
+  /** A new secret for a key made by CreateKey's settings in `keyspace`. */
+  function newSecret(request: CreateKeyRequest, keyspace: KeyspaceRecord) {
+    const defaults = effectiveKeyDefaults(keyspace);
+    return secretFor(request.prefix || defaults.prefix, request.byteLength ?? defaults.byteLength);
   }
 
   /**
@@ -86,37 +79,24 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
     async createKey(request, call) {
       const keyspaceId = request.keyspaceId || DEFAULT_KEYSPACE;
       targetKeyspace(call, "create_key", keyspaceId);
-      checkGrant(call, keyspaceId, request.permissions);
+      checkGrant(principalOf(call), keyspaceId, request.permissions);
       const keyspace = await keyspaces.get(keyspaceId);
       if (!keyspace) throw new ConnectError("keyspace not found", Code.NotFound);
-      const defaults = effectiveKeyDefaults(keyspace);
-      const prefix = request.prefix || defaults.prefix;
-      const byteLength = request.byteLength ?? defaults.byteLength;
-      const { key, hash, start } = newSecret(prefix, byteLength);
-      const now = new Date(clock());
-      checkMeta(request.meta);
-      const settings = settingsFromRequest(request, now.getTime());
-      const record: KeyRecord = {
-        ...settings,
+      const { key, ...secret } = newSecret(request, keyspace);
+      checkMeta(request);
+      const record = newKeyRecord({
+        request,
+        keyspace,
+        secret,
         keyId: deps.newKeyId(),
-        keyspaceId,
-        hash,
-        retiredSecrets: [],
-        prefix,
-        byteLength,
-        start,
-        enabled: request.enabled ?? true,
-        environment: settings.environment || defaults.environment,
-        ratelimits: settings.ratelimits.length > 0 ? settings.ratelimits : [...defaults.ratelimits],
-        createdBy: request.createdBy || principalOf(call).keyId,
-        createdAt: now,
-        updatedAt: now,
-        revoked: false,
-        revocationReason: "",
-      };
+        principal: principalOf(call),
+        now: new Date(clock()),
+      });
       await keys.insert(record);
       return { keyId: record.keyId, key };
     },
+
+    ...createKeyBatches({ ...deps, newSecret }),
 
     async getKey(request, call) {
       return { key: toKeyMessage(await targetKey(call, keys, request.keyId, "read_key"), clock()) };
@@ -137,10 +117,10 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
 
     async updateKey(request, call) {
       const record = await changeableKey(call, request.keyId, "update_key");
-      checkMeta(request.meta);
+      checkMeta(request);
       const changes = changesFromUpdate(request, clock());
       // Credits set by hand are this period's: a refill that was due happens first, not over them.
-      if (changes.permissions) checkGrant(call, record.keyspaceId, changes.permissions);
+      if (changes.permissions) checkGrant(principalOf(call), record.keyspaceId, changes.permissions);
       if ("remaining" in changes) await applyDueRefill(keys, record, clock());
       return { key: toKeyMessage(await saved(record.keyId, changes), clock()) };
     },
@@ -157,7 +137,7 @@ export function createKeyService(deps: KeyServiceDeps): ServiceHandlers<typeof K
     async rerollKey(request, call) {
       const record = await changeableKey(call, request.keyId, "update_key");
       if (record.revoked) throw new ConnectError("key is revoked", Code.FailedPrecondition);
-      const { key, ...secret } = newSecret(record.prefix, record.byteLength);
+      const { key, ...secret } = secretFor(record.prefix, record.byteLength);
       const graceMs = request.gracePeriod ? durationMs(request.gracePeriod) : 0;
       await saved(record.keyId, reroll(record, secret, graceMs, clock()));
       return { keyId: record.keyId, key };

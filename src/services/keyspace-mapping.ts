@@ -23,6 +23,7 @@ export function toKeyspaceMessage(record: KeyspaceRecord): Keyspace {
       byteLength: record.keyDefaults.byteLength,
       environment: record.keyDefaults.environment,
       ratelimits: record.keyDefaults.ratelimits.map(toRatelimitMessage),
+      importedPrefixes: [...(record.keyDefaults.importedPrefixes ?? [])],
     },
     roles: record.roles.map((role) => ({ name: role.name, permissions: [...role.permissions] })),
     createdAt: toTimestamp(record.createdAt),
@@ -36,6 +37,7 @@ export function fromKeyDefaults(defaults: KeyDefaultsMessage | undefined): KeyDe
     byteLength: defaults?.byteLength ?? 0,
     environment: defaults?.environment ?? "",
     ratelimits: fromRatelimits(defaults?.ratelimits ?? []),
+    ...(defaults?.importedPrefixes.length && { importedPrefixes: [...defaults.importedPrefixes] }),
   };
 }
 

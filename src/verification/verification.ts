@@ -4,7 +4,7 @@ import { satisfies } from "../auth/permission-query.js";
 import { grants } from "../auth/permissions.js";
 import type { Clock } from "../keys/clock.js";
 import { checkKey, type KeyState } from "../keys/key-checks.js";
-import type { KeyHasher } from "../keys/key-hasher.js";
+import type { ImportedKeyHasher, KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import type { KeyRecord, UsageOutcome } from "../keys/key-record.js";
 import type { Role } from "../keyspaces/keyspace-record.js";
@@ -13,6 +13,7 @@ import type { KeyLookup } from "../ports/key-records.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import { type LimitResult, limitsFor } from "../ratelimit/limits.js";
 import { spendCredits } from "./credits.js";
+import type { ImportedKeyRules } from "./imported-keys.js";
 import type { VerificationRequest } from "./verification-request.js";
 import type { VerifierScope } from "./verifier-scope.js";
 
@@ -35,6 +36,8 @@ export interface VerificationDeps {
   /** A keyspace's roles, to expand a key's roles into permissions (cached by the caller). */
   readonly keyspaceRoles: (keyspaceId: string) => Promise<readonly Role[]>;
   readonly hasher: KeyHasher;
+  /** Keys imported without Keyward's checksum: which may be looked up, and how they are hashed. Absent: none. */
+  readonly imported?: { readonly rules: ImportedKeyRules; readonly hasher: ImportedKeyHasher } | undefined;
   readonly clock: Clock;
   readonly limiter: RateLimiter;
   /** Counts the outcome against the key (written back in batches). */
@@ -58,10 +61,16 @@ const NOT_FOUND: Verification = Object.freeze({ status: "notFound", ratelimits: 
  */
 export function createVerification(deps: VerificationDeps): Verify {
   return async (request, scope) => {
-    if (!parseKey(request.key)) return notFound();
-    const hash = deps.hasher(request.key);
+    const checked = parseKey(request.key) !== undefined;
+    // A key failing the checksum is looked up only when some keyspace imports keys of its prefix.
+    const { imported } = deps;
+    if (!checked && !(imported && (await imported.rules.mayReach(request.key)))) return notFound();
+    const hash = checked
+      ? deps.hasher(request.key)
+      : (imported as NonNullable<typeof imported>).hasher.ofKey(request.key);
     const record = await deps.keys.findByHash(hash);
     if (!record || !scope(record.keyspaceId)) return notFound();
+    if (!checked && !(await imported?.rules.accepts(record.keyspaceId, request.key))) return notFound();
     const now = deps.clock();
     let status: VerificationStatus = checkKey(record, hash, now);
     if (status === "valid" && request.query && !(await holds(record, request.query))) {

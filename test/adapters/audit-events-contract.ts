@@ -43,6 +43,16 @@ export function auditStoreContract(adapter: string, open: () => Promise<AuditSto
       expect(await store.list({ keyspaces: { in: [keyspaceId] }, limit: 10 })).toEqual([...events].reverse());
     });
 
+    it("lists events in id order even when they arrive out of it (appendMany and append alike)", async () => {
+      const keyspaceId = `ks-${sequence}`;
+      const [a, b, c, d] = [1, 2, 3, 4].map(() => sampleEvent({ keyspaceId })) as AuditEventRecord[];
+      await store.append(c as AuditEventRecord);
+      await store.appendMany([d as AuditEventRecord, a as AuditEventRecord]);
+      await store.append(b as AuditEventRecord);
+      const listed = await store.list({ keyspaces: { in: [keyspaceId] }, limit: 10 });
+      expect(listed.map((event) => event.eventId)).toEqual([d, c, b, a].map((event) => event?.eventId));
+    });
+
     it("filters by keyspace, actor, action, key and time, and pages backwards", async () => {
       const keyspaceId = `ks-${sequence}`;
       const a = sampleEvent({ keyspaceId, action: "CreateKey", keyId: "key_A" });

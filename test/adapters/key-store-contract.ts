@@ -286,6 +286,16 @@ export function keyStoreContract(adapter: string, open: () => Promise<StoreUnder
       expect((await store.get(record.keyId))?.scopes).toEqual(["read"]);
     });
 
+    it("stores a batch in one call, answering each record in order", async () => {
+      const records = [sampleRecord(), sampleRecord({ remaining: 5 }), sampleRecord({ keyspaceId: "other" })];
+      expect(await store.insertMany(records)).toEqual([undefined, undefined, undefined]);
+      for (const record of records) {
+        expect(await store.get(record.keyId)).toEqual(record);
+        expect((await store.findByHash(record.hash))?.keyId).toBe(record.keyId);
+      }
+      expect(await store.insertMany([])).toEqual([]);
+    });
+
     // The MongoDB stand-in ignores unique indexes; against it these cases are skipped, naming why.
     it("rejects a second key with the same id", async ({ skip }) => {
       skip(!subject.enforcesUniqueness, NEEDS_REAL_MONGODB);
@@ -302,6 +312,32 @@ export function keyStoreContract(adapter: string, open: () => Promise<StoreUnder
       await store.insert(record);
       await expect(store.insert(sampleRecord({ hash: record.hash }))).rejects.toThrow(DuplicateRecordError);
       expect((await store.findByHash(record.hash))?.keyId).toBe(record.keyId);
+    });
+
+    it("answers a duplicate in a batch with DuplicateRecordError at its place and stores the others", async ({
+      skip,
+    }) => {
+      skip(!subject.enforcesUniqueness, NEEDS_REAL_MONGODB);
+      const existing = sampleRecord();
+      await store.insert(existing);
+      const fresh = sampleRecord();
+      const sameHashAsExisting = sampleRecord({ hash: existing.hash });
+      const sameIdAsExisting = sampleRecord({ keyId: existing.keyId });
+      const later = sampleRecord();
+      const sameHashAsLater = sampleRecord({ hash: later.hash });
+      const outcomes = await store.insertMany([fresh, sameHashAsExisting, sameIdAsExisting, later, sameHashAsLater]);
+      expect(outcomes.map((outcome) => outcome?.constructor)).toEqual([
+        undefined,
+        DuplicateRecordError,
+        DuplicateRecordError,
+        undefined,
+        DuplicateRecordError,
+      ]);
+      expect(await store.get(fresh.keyId)).toEqual(fresh);
+      expect(await store.get(later.keyId)).toEqual(later);
+      expect(await store.get(sameHashAsExisting.keyId)).toBeUndefined();
+      expect((await store.findByHash(existing.hash))?.keyId).toBe(existing.keyId);
+      expect((await store.findByHash(later.hash))?.keyId).toBe(later.keyId);
     });
   });
 }

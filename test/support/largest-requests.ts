@@ -101,6 +101,24 @@ export function largestValidRequests(options: LargestRequestOptions): MethodRequ
       method: K.createKey,
       request: { ...keySettings, keyspaceId, prefix: fill24(), byteLength: 255, enabled: true, createdBy: fill(255) },
     },
+    // A batch must also fit the 1 MiB a request may take: items as large as that allows.
+    {
+      method: K.createKeys,
+      request: { keys: Array.from({ length: 1_000 }, () => ({ keyspaceId, name: fill(100), description: fill(255) })) },
+    },
+    {
+      method: K.importKeys,
+      request: {
+        keys: Array.from({ length: 1_000 }, (_, i) => ({
+          settings: { keyspaceId, name: fill(100), prefix: fill24() },
+          secret:
+            i % 2 === 0
+              ? { case: "plaintext" as const, value: `${fill24()}_${"k".repeat(487)}` }
+              : { case: "sha256" as const, value: "a".repeat(64) },
+          start: "s".repeat(32),
+        })),
+      },
+    },
     { method: K.getKey, request: { keyId } },
     {
       method: K.listKeys,

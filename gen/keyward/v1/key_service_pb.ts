@@ -7,6 +7,8 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Duration, FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Status } from "../../google/rpc/status_pb.js";
+import { file_google_rpc_status } from "../../google/rpc/status_pb.js";
 import type { Key, Ratelimit, Refill, VerifyCode } from "./key_pb.js";
 import { file_keyward_v1_key } from "./key_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
@@ -15,7 +17,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/key_service.proto.
  */
 export const file_keyward_v1_key_service: GenFile = /*@__PURE__*/
-  fileDesc("ChxrZXl3YXJkL3YxL2tleV9zZXJ2aWNlLnByb3RvEgprZXl3YXJkLnYxIqsHChBDcmVhdGVLZXlSZXF1ZXN0EjYKC2tleXNwYWNlX2lkGAEgASgJQiG6SB5yHBhAMhheKFthLXowLTldW2EtejAtOV8tXSopPyQSFwoEbmFtZRgCIAEoCUIJukgGcgQQARhkEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxj/ARIaCghvd25lcl9pZBgEIAEoCUIIukgFcgMY/wESGAoGb3JnX2lkGAUgASgJQgi6SAVyAxj/ARIvCgtlbnZpcm9ubWVudBgGIAEoCUIaukgXchUYQDIRXltBLVphLXowLTlfLi1dKiQSOgoGcHJlZml4GAcgASgJQiq6SCdyJRgYMiFeKFtBLVphLXowLTldKyhfW0EtWmEtejAtOV0rKSopPyQSJAoLYnl0ZV9sZW5ndGgYCCABKA1CCrpIByoFGP8BKBBIAIgBARIUCgdlbmFibGVkGAkgASgISAGIAQESOAoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAkABEiUKBG1ldGEYCyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KBnNjb3BlcxgMIAMoCUIdukgakgEXEGQYASIRcg8QARiAATIIXlteXHNdKyQSLAoFcm9sZXMYDSADKAlCHbpIGpIBFxBkGAEiEXIPEAEYgAEyCF5bXlxzXSskEjQKC3Blcm1pc3Npb25zGA4gAygJQh+6SBySARkQZBgBIhNyERABGIABMgpeW15ccygpXSskEhwKCmNyZWF0ZWRfYnkYDyABKAlCCLpIBXIDGP8BEiYKCXJlbWFpbmluZxgQIAEoA0IOukgLIgkYgKCUpY0dKABIAogBARIiCgZyZWZpbGwYESABKAsyEi5rZXl3YXJkLnYxLlJlZmlsbBIzCgpyYXRlbGltaXRzGBIgAygLMhUua2V5d2FyZC52MS5SYXRlbGltaXRCCLpIBZIBAhAKOooBukiGARqDAQoXcmF0ZWxpbWl0cy51bmlxdWVfbmFtZXMSIXJhdGVsaW1pdHMgbXVzdCBoYXZlIHVuaXF1ZSBuYW1lcxpFc2l6ZSh0aGlzLnJhdGVsaW1pdHMpID4gMTAgfHwgdGhpcy5yYXRlbGltaXRzLm1hcChyLCByLm5hbWUpLnVuaXF1ZSgpQg4KDF9ieXRlX2xlbmd0aEIKCghfZW5hYmxlZEIMCgpfcmVtYWluaW5nIjAKEUNyZWF0ZUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRAoNR2V0S2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kIi4KDkdldEtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmtleXdhcmQudjEuS2V5IroBCg9MaXN0S2V5c1JlcXVlc3QSNgoLa2V5c3BhY2VfaWQYASABKAlCIbpIHnIcGEAyGF4oW2EtejAtOV1bYS16MC05Xy1dKik/JBIaCghvd25lcl9pZBgCIAEoCUIIukgFcgMY/wESGAoGb3JnX2lkGAMgASgJQgi6SAVyAxj/ARIbCglwYWdlX3NpemUYBCABKA1CCLpIBSoDGOgHEhwKCnBhZ2VfdG9rZW4YBSABKAlCCLpIBXIDGIAEIkoKEExpc3RLZXlzUmVzcG9uc2USHQoEa2V5cxgBIAMoCzIPLmtleXdhcmQudjEuS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLFCgoQVXBkYXRlS2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kEs4DCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2tCnAO6SJgDugFWChV1cGRhdGVfbWFzay5tYXhfcGF0aHMSJXVwZGF0ZV9tYXNrIG1heSBuYW1lIGF0IG1vc3QgMTQgcGF0aHMaFnNpemUodGhpcy5wYXRocykgPD0gMTS6AawBChh1cGRhdGVfbWFzay53aG9sZV9maWVsZHMSUnVwZGF0ZV9tYXNrIHBhdGhzIG11c3QgbmFtZSB3aG9sZSBmaWVsZHMsIG5vdCBwYXJ0cyBvZiBvbmUgKHN1Y2ggYXMgcGVybWlzc2lvbnMuMCkaPHNpemUodGhpcy5wYXRocykgPiAxNCB8fCB0aGlzLnBhdGhzLmFsbChwLCAhcC5jb250YWlucygnLicpKcgBAeIBiAESBG5hbWUSC2Rlc2NyaXB0aW9uEghvd25lcl9pZBIGb3JnX2lkEgtlbnZpcm9ubWVudBIHZW5hYmxlZBIKZXhwaXJlc19hdBIEbWV0YRIGc2NvcGVzEgVyb2xlcxILcGVybWlzc2lvbnMSCXJlbWFpbmluZxIGcmVmaWxsEgpyYXRlbGltaXRzEhUKBG5hbWUYAyABKAlCB7pIBHICGGQSHQoLZGVzY3JpcHRpb24YBCABKAlCCLpIBXIDGP8BEhoKCG93bmVyX2lkGAUgASgJQgi6SAVyAxj/ARIYCgZvcmdfaWQYBiABKAlCCLpIBXIDGP8BEi8KC2Vudmlyb25tZW50GAcgASgJQhq6SBdyFRhAMhFeW0EtWmEtejAtOV8uLV0qJBIPCgdlbmFibGVkGAggASgIEjgKCmV4cGlyZXNfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgi6SAWyAQJAARIlCgRtZXRhGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBItCgZzY29wZXMYCyADKAlCHbpIGpIBFxBkGAEiEXIPEAEYgAEyCF5bXlxzXSskEiwKBXJvbGVzGAwgAygJQh26SBqSARcQZBgBIhFyDxABGIABMgheW15cc10rJBI0CgtwZXJtaXNzaW9ucxgNIAMoCUIfukgckgEZEGQYASITchEQARiAATIKXlteXHMoKV0rJBImCglyZW1haW5pbmcYDiABKANCDrpICyIJGICglKWNHSgASACIAQESIgoGcmVmaWxsGA8gASgLMhIua2V5d2FyZC52MS5SZWZpbGwSMwoKcmF0ZWxpbWl0cxgQIAMoCzIVLmtleXdhcmQudjEuUmF0ZWxpbWl0Qgi6SAWSAQIQCjr5AbpI9QEabQoNbmFtZS5yZXF1aXJlZBIgbmFtZSBtdXN0IGJlIDEgdG8gMTAwIGNoYXJhY3RlcnMaOiEoJ25hbWUnIGluIHRoaXMudXBkYXRlX21hc2sucGF0aHMpIHx8IHNpemUodGhpcy5uYW1lKSA+IDAagwEKF3JhdGVsaW1pdHMudW5pcXVlX25hbWVzEiFyYXRlbGltaXRzIG11c3QgaGF2ZSB1bmlxdWUgbmFtZXMaRXNpemUodGhpcy5yYXRlbGltaXRzKSA+IDEwIHx8IHRoaXMucmF0ZWxpbWl0cy5tYXAociwgci5uYW1lKS51bmlxdWUoKUIMCgpfcmVtYWluaW5nIjEKEVVwZGF0ZUtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmtleXdhcmQudjEuS2V5IrMBChBWZXJpZnlLZXlSZXF1ZXN0EhcKA2tleRgBIAEoCUIKukgHcgUQARiABBIiChBwZXJtaXNzaW9uX3F1ZXJ5GAIgASgJQgi6SAVyAxjoBxIcCgRjb3N0GAMgASgNQgm6SAYqBBjAhD1IAIgBARI7CgpyYXRlbGltaXRzGAQgAygLMh0ua2V5d2FyZC52MS5SYXRlbGltaXRPdmVycmlkZUIIukgFkgECEApCBwoFX2Nvc3Qi0wEKEVJhdGVsaW1pdE92ZXJyaWRlEioKBG5hbWUYASABKAlCHLpIGXIXEAEYQDIRXltBLVphLXowLTlfLi1dKyQSHAoEY29zdBgCIAEoDUIJukgGKgQYwIQ9SACIAQESIQoFbGltaXQYAyABKANCDbpICiIIGICU69wDIABIAYgBARI+CghkdXJhdGlvbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIRukgOqgELIgUIgJqeATICCAFCBwoFX2Nvc3RCCAoGX2xpbWl0IoEBCg9SYXRlbGltaXRSZXN1bHQSDAoEbmFtZRgBIAEoCRINCgVsaW1pdBgCIAEoAxIRCglyZW1haW5pbmcYAyABKAMSLAoIcmVzZXRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGV4Y2VlZGVkGAUgASgIItQDChFWZXJpZnlLZXlSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIkCgRjb2RlGAIgASgOMhYua2V5d2FyZC52MS5WZXJpZnlDb2RlEg4KBmtleV9pZBgDIAEoCRITCgtrZXlzcGFjZV9pZBgEIAEoCRIMCgRuYW1lGAUgASgJEhAKCG93bmVyX2lkGAYgASgJEg4KBm9yZ19pZBgHIAEoCRITCgtlbnZpcm9ubWVudBgIIAEoCRIlCgRtZXRhGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIOCgZzY29wZXMYCiADKAkSDQoFcm9sZXMYCyADKAkSEwoLcGVybWlzc2lvbnMYDCADKAkSLgoKZXhwaXJlc19hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHZW5hYmxlZBgOIAEoCBIWCglyZW1haW5pbmcYDyABKANIAIgBARIvCgpyYXRlbGltaXRzGBAgAygLMhsua2V5d2FyZC52MS5SYXRlbGltaXRSZXN1bHQSLQoJcmVmaWxsX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIMCgpfcmVtYWluaW5nImEKEFJldm9rZUtleVJlcXVlc3QSMwoGa2V5X2lkGAEgASgJQiO6SCByHjIcXmtleV9bMC05QS1ISktNTlAtVFYtWl17MjZ9JBIYCgZyZWFzb24YAiABKAlCCLpIBXIDGP8BIjEKEVJldm9rZUtleVJlc3BvbnNlEhwKA2tleRgBIAEoCzIPLmtleXdhcmQudjEuS2V5IokBChBSZXJvbGxLZXlSZXF1ZXN0EjMKBmtleV9pZBgBIAEoCUIjukggch4yHF5rZXlfWzAtOUEtSEpLTU5QLVRWLVpdezI2fSQSQAoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiAmp4BMgAiMAoRUmVyb2xsS2V5UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEgsKA2tleRgCIAEoCSJHChBEZWxldGVLZXlSZXF1ZXN0EjMKBmtleV9pZBgBIAEoCUIjukggch4yHF5rZXlfWzAtOUEtSEpLTU5QLVRWLVpdezI2fSQiEwoRRGVsZXRlS2V5UmVzcG9uc2UinQEKFFVwZGF0ZUNyZWRpdHNSZXF1ZXN0EjMKBmtleV9pZBgBIAEoCUIjukggch4yHF5rZXlfWzAtOUEtSEpLTU5QLVRWLVpdezI2fSQSHQoDYWRkGAIgASgDQg66SAsiCRiAoJSljR0gAEgAEh0KA3NldBgDIAEoA0IOukgLIgkYgKCUpY0dKABIAEISCglvcGVyYXRpb24SBbpIAggBIioKFVVwZGF0ZUNyZWRpdHNSZXNwb25zZRIRCglyZW1haW5pbmcYASABKAMytQUKCktleVNlcnZpY2USSAoJQ3JlYXRlS2V5Ehwua2V5d2FyZC52MS5DcmVhdGVLZXlSZXF1ZXN0Gh0ua2V5d2FyZC52MS5DcmVhdGVLZXlSZXNwb25zZRJECgZHZXRLZXkSGS5rZXl3YXJkLnYxLkdldEtleVJlcXVlc3QaGi5rZXl3YXJkLnYxLkdldEtleVJlc3BvbnNlIgOQAgESSgoITGlzdEtleXMSGy5rZXl3YXJkLnYxLkxpc3RLZXlzUmVxdWVzdBocLmtleXdhcmQudjEuTGlzdEtleXNSZXNwb25zZSIDkAIBEkgKCVVwZGF0ZUtleRIcLmtleXdhcmQudjEuVXBkYXRlS2V5UmVxdWVzdBodLmtleXdhcmQudjEuVXBkYXRlS2V5UmVzcG9uc2USSAoJVmVyaWZ5S2V5Ehwua2V5d2FyZC52MS5WZXJpZnlLZXlSZXF1ZXN0Gh0ua2V5d2FyZC52MS5WZXJpZnlLZXlSZXNwb25zZRJICglSZXZva2VLZXkSHC5rZXl3YXJkLnYxLlJldm9rZUtleVJlcXVlc3QaHS5rZXl3YXJkLnYxLlJldm9rZUtleVJlc3BvbnNlEkgKCVJlcm9sbEtleRIcLmtleXdhcmQudjEuUmVyb2xsS2V5UmVxdWVzdBodLmtleXdhcmQudjEuUmVyb2xsS2V5UmVzcG9uc2USTQoJRGVsZXRlS2V5Ehwua2V5d2FyZC52MS5EZWxldGVLZXlSZXF1ZXN0Gh0ua2V5d2FyZC52MS5EZWxldGVLZXlSZXNwb25zZSIDkAICElQKDVVwZGF0ZUNyZWRpdHMSIC5rZXl3YXJkLnYxLlVwZGF0ZUNyZWRpdHNSZXF1ZXN0GiEua2V5d2FyZC52MS5VcGRhdGVDcmVkaXRzUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_keyward_v1_key]);
+  fileDesc("ChxrZXl3YXJkL3YxL2tleV9zZXJ2aWNlLnByb3RvEgprZXl3YXJkLnYxIqsHChBDcmVhdGVLZXlSZXF1ZXN0EjYKC2tleXNwYWNlX2lkGAEgASgJQiG6SB5yHBhAMhheKFthLXowLTldW2EtejAtOV8tXSopPyQSFwoEbmFtZRgCIAEoCUIJukgGcgQQARhkEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxj/ARIaCghvd25lcl9pZBgEIAEoCUIIukgFcgMY/wESGAoGb3JnX2lkGAUgASgJQgi6SAVyAxj/ARIvCgtlbnZpcm9ubWVudBgGIAEoCUIaukgXchUYQDIRXltBLVphLXowLTlfLi1dKiQSOgoGcHJlZml4GAcgASgJQiq6SCdyJRgYMiFeKFtBLVphLXowLTldKyhfW0EtWmEtejAtOV0rKSopPyQSJAoLYnl0ZV9sZW5ndGgYCCABKA1CCrpIByoFGP8BKBBIAIgBARIUCgdlbmFibGVkGAkgASgISAGIAQESOAoKZXhwaXJlc19hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAkABEiUKBG1ldGEYCyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KBnNjb3BlcxgMIAMoCUIdukgakgEXEGQYASIRcg8QARiAATIIXlteXHNdKyQSLAoFcm9sZXMYDSADKAlCHbpIGpIBFxBkGAEiEXIPEAEYgAEyCF5bXlxzXSskEjQKC3Blcm1pc3Npb25zGA4gAygJQh+6SBySARkQZBgBIhNyERABGIABMgpeW15ccygpXSskEhwKCmNyZWF0ZWRfYnkYDyABKAlCCLpIBXIDGP8BEiYKCXJlbWFpbmluZxgQIAEoA0IOukgLIgkYgKCUpY0dKABIAogBARIiCgZyZWZpbGwYESABKAsyEi5rZXl3YXJkLnYxLlJlZmlsbBIzCgpyYXRlbGltaXRzGBIgAygLMhUua2V5d2FyZC52MS5SYXRlbGltaXRCCLpIBZIBAhAKOooBukiGARqDAQoXcmF0ZWxpbWl0cy51bmlxdWVfbmFtZXMSIXJhdGVsaW1pdHMgbXVzdCBoYXZlIHVuaXF1ZSBuYW1lcxpFc2l6ZSh0aGlzLnJhdGVsaW1pdHMpID4gMTAgfHwgdGhpcy5yYXRlbGltaXRzLm1hcChyLCByLm5hbWUpLnVuaXF1ZSgpQg4KDF9ieXRlX2xlbmd0aEIKCghfZW5hYmxlZEIMCgpfcmVtYWluaW5nIjAKEUNyZWF0ZUtleVJlc3BvbnNlEg4KBmtleV9pZBgBIAEoCRILCgNrZXkYAiABKAkiUQoRQ3JlYXRlS2V5c1JlcXVlc3QSPAoEa2V5cxgBIAMoCzIcLmtleXdhcmQudjEuQ3JlYXRlS2V5UmVxdWVzdEIQukgNkgEKCAEQ6AciA9gBAyI8ChJDcmVhdGVLZXlzUmVzcG9uc2USJgoHcmVzdWx0cxgBIAMoCzIVLmtleXdhcmQudjEuS2V5UmVzdWx0ImwKCUtleVJlc3VsdBIwCgdjcmVhdGVkGAEgASgLMh0ua2V5d2FyZC52MS5DcmVhdGVLZXlSZXNwb25zZUgAEiMKBWVycm9yGAIgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXNIAEIICgZyZXN1bHQiSgoRSW1wb3J0S2V5c1JlcXVlc3QSNQoEa2V5cxgBIAMoCzIVLmtleXdhcmQudjEuSW1wb3J0S2V5QhC6SA2SAQoIARDoByID2AEDIuMBCglJbXBvcnRLZXkSNgoIc2V0dGluZ3MYASABKAsyHC5rZXl3YXJkLnYxLkNyZWF0ZUtleVJlcXVlc3RCBrpIA8gBARIfCglwbGFpbnRleHQYAiABKAlCCrpIB3IFEAEYgARIABJECgZzaGEyNTYYAyABKAlCMrpIL3ItGEAyKV4oWzAtOWEtZkEtRl17NjR9fFtBLVphLXowLTkrL18tXXs0M309PykkSAASJgoFc3RhcnQYBCABKAlCF7pIFHISGCAyDl5bXHgyMS1ceDdlXSokQg8KBnNlY3JldBIFukgCCAEiPAoSSW1wb3J0S2V5c1Jlc3BvbnNlEiYKB3Jlc3VsdHMYASADKAsyFS5rZXl3YXJkLnYxLktleVJlc3VsdCJECg1HZXRLZXlSZXF1ZXN0EjMKBmtleV9pZBgBIAEoCUIjukggch4yHF5rZXlfWzAtOUEtSEpLTU5QLVRWLVpdezI2fSQiLgoOR2V0S2V5UmVzcG9uc2USHAoDa2V5GAEgASgLMg8ua2V5d2FyZC52MS5LZXkiugEKD0xpc3RLZXlzUmVxdWVzdBI2CgtrZXlzcGFjZV9pZBgBIAEoCUIhukgechwYQDIYXihbYS16MC05XVthLXowLTlfLV0qKT8kEhoKCG93bmVyX2lkGAIgASgJQgi6SAVyAxj/ARIYCgZvcmdfaWQYAyABKAlCCLpIBXIDGP8BEhsKCXBhZ2Vfc2l6ZRgEIAEoDUIIukgFKgMY6AcSHAoKcGFnZV90b2tlbhgFIAEoCUIIukgFcgMYgAQiSgoQTGlzdEtleXNSZXNwb25zZRIdCgRrZXlzGAEgAygLMg8ua2V5d2FyZC52MS5LZXkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIsUKChBVcGRhdGVLZXlSZXF1ZXN0EjMKBmtleV9pZBgBIAEoCUIjukggch4yHF5rZXlfWzAtOUEtSEpLTU5QLVRWLVpdezI2fSQSzgMKC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFza0KcA7pImAO6AVYKFXVwZGF0ZV9tYXNrLm1heF9wYXRocxIldXBkYXRlX21hc2sgbWF5IG5hbWUgYXQgbW9zdCAxNCBwYXRocxoWc2l6ZSh0aGlzLnBhdGhzKSA8PSAxNLoBrAEKGHVwZGF0ZV9tYXNrLndob2xlX2ZpZWxkcxJSdXBkYXRlX21hc2sgcGF0aHMgbXVzdCBuYW1lIHdob2xlIGZpZWxkcywgbm90IHBhcnRzIG9mIG9uZSAoc3VjaCBhcyBwZXJtaXNzaW9ucy4wKRo8c2l6ZSh0aGlzLnBhdGhzKSA+IDE0IHx8IHRoaXMucGF0aHMuYWxsKHAsICFwLmNvbnRhaW5zKCcuJykpyAEB4gGIARIEbmFtZRILZGVzY3JpcHRpb24SCG93bmVyX2lkEgZvcmdfaWQSC2Vudmlyb25tZW50EgdlbmFibGVkEgpleHBpcmVzX2F0EgRtZXRhEgZzY29wZXMSBXJvbGVzEgtwZXJtaXNzaW9ucxIJcmVtYWluaW5nEgZyZWZpbGwSCnJhdGVsaW1pdHMSFQoEbmFtZRgDIAEoCUIHukgEcgIYZBIdCgtkZXNjcmlwdGlvbhgEIAEoCUIIukgFcgMY/wESGgoIb3duZXJfaWQYBSABKAlCCLpIBXIDGP8BEhgKBm9yZ19pZBgGIAEoCUIIukgFcgMY/wESLwoLZW52aXJvbm1lbnQYByABKAlCGrpIF3IVGEAyEV5bQS1aYS16MC05Xy4tXSokEg8KB2VuYWJsZWQYCCABKAgSOAoKZXhwaXJlc19hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCLpIBbIBAkABEiUKBG1ldGEYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei0KBnNjb3BlcxgLIAMoCUIdukgakgEXEGQYASIRcg8QARiAATIIXlteXHNdKyQSLAoFcm9sZXMYDCADKAlCHbpIGpIBFxBkGAEiEXIPEAEYgAEyCF5bXlxzXSskEjQKC3Blcm1pc3Npb25zGA0gAygJQh+6SBySARkQZBgBIhNyERABGIABMgpeW15ccygpXSskEiYKCXJlbWFpbmluZxgOIAEoA0IOukgLIgkYgKCUpY0dKABIAIgBARIiCgZyZWZpbGwYDyABKAsyEi5rZXl3YXJkLnYxLlJlZmlsbBIzCgpyYXRlbGltaXRzGBAgAygLMhUua2V5d2FyZC52MS5SYXRlbGltaXRCCLpIBZIBAhAKOvkBukj1ARptCg1uYW1lLnJlcXVpcmVkEiBuYW1lIG11c3QgYmUgMSB0byAxMDAgY2hhcmFjdGVycxo6ISgnbmFtZScgaW4gdGhpcy51cGRhdGVfbWFzay5wYXRocykgfHwgc2l6ZSh0aGlzLm5hbWUpID4gMBqDAQoXcmF0ZWxpbWl0cy51bmlxdWVfbmFtZXMSIXJhdGVsaW1pdHMgbXVzdCBoYXZlIHVuaXF1ZSBuYW1lcxpFc2l6ZSh0aGlzLnJhdGVsaW1pdHMpID4gMTAgfHwgdGhpcy5yYXRlbGltaXRzLm1hcChyLCByLm5hbWUpLnVuaXF1ZSgpQgwKCl9yZW1haW5pbmciMQoRVXBkYXRlS2V5UmVzcG9uc2USHAoDa2V5GAEgASgLMg8ua2V5d2FyZC52MS5LZXkiswEKEFZlcmlmeUtleVJlcXVlc3QSFwoDa2V5GAEgASgJQgq6SAdyBRABGIAEEiIKEHBlcm1pc3Npb25fcXVlcnkYAiABKAlCCLpIBXIDGOgHEhwKBGNvc3QYAyABKA1CCbpIBioEGMCEPUgAiAEBEjsKCnJhdGVsaW1pdHMYBCADKAsyHS5rZXl3YXJkLnYxLlJhdGVsaW1pdE92ZXJyaWRlQgi6SAWSAQIQCkIHCgVfY29zdCLTAQoRUmF0ZWxpbWl0T3ZlcnJpZGUSKgoEbmFtZRgBIAEoCUIcukgZchcQARhAMhFeW0EtWmEtejAtOV8uLV0rJBIcCgRjb3N0GAIgASgNQgm6SAYqBBjAhD1IAIgBARIhCgVsaW1pdBgDIAEoA0INukgKIggYgJTr3AMgAEgBiAEBEj4KCGR1cmF0aW9uGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQhG6SA6qAQsiBQiAmp4BMgIIAUIHCgVfY29zdEIICgZfbGltaXQigQEKD1JhdGVsaW1pdFJlc3VsdBIMCgRuYW1lGAEgASgJEg0KBWxpbWl0GAIgASgDEhEKCXJlbWFpbmluZxgDIAEoAxIsCghyZXNldF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXhjZWVkZWQYBSABKAgi1AMKEVZlcmlmeUtleVJlc3BvbnNlEg0KBXZhbGlkGAEgASgIEiQKBGNvZGUYAiABKA4yFi5rZXl3YXJkLnYxLlZlcmlmeUNvZGUSDgoGa2V5X2lkGAMgASgJEhMKC2tleXNwYWNlX2lkGAQgASgJEgwKBG5hbWUYBSABKAkSEAoIb3duZXJfaWQYBiABKAkSDgoGb3JnX2lkGAcgASgJEhMKC2Vudmlyb25tZW50GAggASgJEiUKBG1ldGEYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnNjb3BlcxgKIAMoCRINCgVyb2xlcxgLIAMoCRITCgtwZXJtaXNzaW9ucxgMIAMoCRIuCgpleHBpcmVzX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdlbmFibGVkGA4gASgIEhYKCXJlbWFpbmluZxgPIAEoA0gAiAEBEi8KCnJhdGVsaW1pdHMYECADKAsyGy5rZXl3YXJkLnYxLlJhdGVsaW1pdFJlc3VsdBItCglyZWZpbGxfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgwKCl9yZW1haW5pbmciYQoQUmV2b2tlS2V5UmVxdWVzdBIzCgZrZXlfaWQYASABKAlCI7pIIHIeMhxea2V5X1swLTlBLUhKS01OUC1UVi1aXXsyNn0kEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY/wEiMQoRUmV2b2tlS2V5UmVzcG9uc2USHAoDa2V5GAEgASgLMg8ua2V5d2FyZC52MS5LZXkiiQEKEFJlcm9sbEtleVJlcXVlc3QSMwoGa2V5X2lkGAEgASgJQiO6SCByHjIcXmtleV9bMC05QS1ISktNTlAtVFYtWl17MjZ9JBJACgxncmFjZV9wZXJpb2QYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CD7pIDKoBCSIFCICangEyACIwChFSZXJvbGxLZXlSZXNwb25zZRIOCgZrZXlfaWQYASABKAkSCwoDa2V5GAIgASgJIkcKEERlbGV0ZUtleVJlcXVlc3QSMwoGa2V5X2lkGAEgASgJQiO6SCByHjIcXmtleV9bMC05QS1ISktNTlAtVFYtWl17MjZ9JCITChFEZWxldGVLZXlSZXNwb25zZSKdAQoUVXBkYXRlQ3JlZGl0c1JlcXVlc3QSMwoGa2V5X2lkGAEgASgJQiO6SCByHjIcXmtleV9bMC05QS1ISktNTlAtVFYtWl17MjZ9JBIdCgNhZGQYAiABKANCDrpICyIJGICglKWNHSAASAASHQoDc2V0GAMgASgDQg66SAsiCRiAoJSljR0oAEgAQhIKCW9wZXJhdGlvbhIFukgCCAEiKgoVVXBkYXRlQ3JlZGl0c1Jlc3BvbnNlEhEKCXJlbWFpbmluZxgBIAEoAzLPBgoKS2V5U2VydmljZRJICglDcmVhdGVLZXkSHC5rZXl3YXJkLnYxLkNyZWF0ZUtleVJlcXVlc3QaHS5rZXl3YXJkLnYxLkNyZWF0ZUtleVJlc3BvbnNlEksKCkNyZWF0ZUtleXMSHS5rZXl3YXJkLnYxLkNyZWF0ZUtleXNSZXF1ZXN0Gh4ua2V5d2FyZC52MS5DcmVhdGVLZXlzUmVzcG9uc2USSwoKSW1wb3J0S2V5cxIdLmtleXdhcmQudjEuSW1wb3J0S2V5c1JlcXVlc3QaHi5rZXl3YXJkLnYxLkltcG9ydEtleXNSZXNwb25zZRJECgZHZXRLZXkSGS5rZXl3YXJkLnYxLkdldEtleVJlcXVlc3QaGi5rZXl3YXJkLnYxLkdldEtleVJlc3BvbnNlIgOQAgESSgoITGlzdEtleXMSGy5rZXl3YXJkLnYxLkxpc3RLZXlzUmVxdWVzdBocLmtleXdhcmQudjEuTGlzdEtleXNSZXNwb25zZSIDkAIBEkgKCVVwZGF0ZUtleRIcLmtleXdhcmQudjEuVXBkYXRlS2V5UmVxdWVzdBodLmtleXdhcmQudjEuVXBkYXRlS2V5UmVzcG9uc2USSAoJVmVyaWZ5S2V5Ehwua2V5d2FyZC52MS5WZXJpZnlLZXlSZXF1ZXN0Gh0ua2V5d2FyZC52MS5WZXJpZnlLZXlSZXNwb25zZRJICglSZXZva2VLZXkSHC5rZXl3YXJkLnYxLlJldm9rZUtleVJlcXVlc3QaHS5rZXl3YXJkLnYxLlJldm9rZUtleVJlc3BvbnNlEkgKCVJlcm9sbEtleRIcLmtleXdhcmQudjEuUmVyb2xsS2V5UmVxdWVzdBodLmtleXdhcmQudjEuUmVyb2xsS2V5UmVzcG9uc2USTQoJRGVsZXRlS2V5Ehwua2V5d2FyZC52MS5EZWxldGVLZXlSZXF1ZXN0Gh0ua2V5d2FyZC52MS5EZWxldGVLZXlSZXNwb25zZSIDkAICElQKDVVwZGF0ZUNyZWRpdHMSIC5rZXl3YXJkLnYxLlVwZGF0ZUNyZWRpdHNSZXF1ZXN0GiEua2V5d2FyZC52MS5VcGRhdGVDcmVkaXRzUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_google_rpc_status, file_keyward_v1_key]);
 
 /**
  * @generated from message keyward.v1.CreateKeyRequest
@@ -153,6 +155,171 @@ export const CreateKeyResponseSchema: GenMessage<CreateKeyResponse> = /*@__PURE_
   messageDesc(file_keyward_v1_key_service, 1);
 
 /**
+ * @generated from message keyward.v1.CreateKeysRequest
+ */
+export type CreateKeysRequest = Message<"keyward.v1.CreateKeysRequest"> & {
+  /**
+   * Each item is checked on its own by CreateKeyRequest's rules.
+   *
+   * @generated from field: repeated keyward.v1.CreateKeyRequest keys = 1;
+   */
+  keys: CreateKeyRequest[];
+};
+
+/**
+ * Describes the message keyward.v1.CreateKeysRequest.
+ * Use `create(CreateKeysRequestSchema)` to create a new message.
+ */
+export const CreateKeysRequestSchema: GenMessage<CreateKeysRequest> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 2);
+
+/**
+ * @generated from message keyward.v1.CreateKeysResponse
+ */
+export type CreateKeysResponse = Message<"keyward.v1.CreateKeysResponse"> & {
+  /**
+   * One per item of the request, in its order.
+   *
+   * @generated from field: repeated keyward.v1.KeyResult results = 1;
+   */
+  results: KeyResult[];
+};
+
+/**
+ * Describes the message keyward.v1.CreateKeysResponse.
+ * Use `create(CreateKeysResponseSchema)` to create a new message.
+ */
+export const CreateKeysResponseSchema: GenMessage<CreateKeysResponse> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 3);
+
+/**
+ * The answer for one item of a batch.
+ *
+ * @generated from message keyward.v1.KeyResult
+ */
+export type KeyResult = Message<"keyward.v1.KeyResult"> & {
+  /**
+   * @generated from oneof keyward.v1.KeyResult.result
+   */
+  result: {
+    /**
+     * The key made. ImportKeys leaves `key` empty: the caller has the secret.
+     *
+     * @generated from field: keyward.v1.CreateKeyResponse created = 1;
+     */
+    value: CreateKeyResponse;
+    case: "created";
+  } | {
+    /**
+     * Why the item was not created: INVALID_ARGUMENT naming the item's
+     * field, PERMISSION_DENIED, ALREADY_EXISTS, NOT_FOUND (keyspace), ...
+     *
+     * @generated from field: google.rpc.Status error = 2;
+     */
+    value: Status;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message keyward.v1.KeyResult.
+ * Use `create(KeyResultSchema)` to create a new message.
+ */
+export const KeyResultSchema: GenMessage<KeyResult> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 4);
+
+/**
+ * @generated from message keyward.v1.ImportKeysRequest
+ */
+export type ImportKeysRequest = Message<"keyward.v1.ImportKeysRequest"> & {
+  /**
+   * Each item is checked on its own by ImportKey's rules.
+   *
+   * @generated from field: repeated keyward.v1.ImportKey keys = 1;
+   */
+  keys: ImportKey[];
+};
+
+/**
+ * Describes the message keyward.v1.ImportKeysRequest.
+ * Use `create(ImportKeysRequestSchema)` to create a new message.
+ */
+export const ImportKeysRequestSchema: GenMessage<ImportKeysRequest> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 5);
+
+/**
+ * A key made by another system.
+ *
+ * @generated from message keyward.v1.ImportKey
+ */
+export type ImportKey = Message<"keyward.v1.ImportKey"> & {
+  /**
+   * The key's settings, as CreateKey takes them. `prefix` (required here) is
+   * the prefix the key already has: the key reads "<prefix>_...".
+   * `byte_length` sizes the secrets RerollKey makes for it later.
+   *
+   * @generated from field: keyward.v1.CreateKeyRequest settings = 1;
+   */
+  settings?: CreateKeyRequest | undefined;
+
+  /**
+   * @generated from oneof keyward.v1.ImportKey.secret
+   */
+  secret: {
+    /**
+     * The key itself. Keyward keeps only its hash.
+     *
+     * @generated from field: string plaintext = 2;
+     */
+    value: string;
+    case: "plaintext";
+  } | {
+    /**
+     * Only the SHA-256 of the key, as vendors export it: 64 hex digits, or
+     * 43 base64 or base64url characters (with or without the final "=").
+     *
+     * @generated from field: string sha256 = 3;
+     */
+    value: string;
+    case: "sha256";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * The key's first characters, to show in listings ("sk_live_3xAb"); at
+   * most 32. Empty: worked out from the plaintext, or the prefix alone.
+   *
+   * @generated from field: string start = 4;
+   */
+  start: string;
+};
+
+/**
+ * Describes the message keyward.v1.ImportKey.
+ * Use `create(ImportKeySchema)` to create a new message.
+ */
+export const ImportKeySchema: GenMessage<ImportKey> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 6);
+
+/**
+ * @generated from message keyward.v1.ImportKeysResponse
+ */
+export type ImportKeysResponse = Message<"keyward.v1.ImportKeysResponse"> & {
+  /**
+   * One per item of the request, in its order.
+   *
+   * @generated from field: repeated keyward.v1.KeyResult results = 1;
+   */
+  results: KeyResult[];
+};
+
+/**
+ * Describes the message keyward.v1.ImportKeysResponse.
+ * Use `create(ImportKeysResponseSchema)` to create a new message.
+ */
+export const ImportKeysResponseSchema: GenMessage<ImportKeysResponse> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_key_service, 7);
+
+/**
  * @generated from message keyward.v1.GetKeyRequest
  */
 export type GetKeyRequest = Message<"keyward.v1.GetKeyRequest"> & {
@@ -167,7 +334,7 @@ export type GetKeyRequest = Message<"keyward.v1.GetKeyRequest"> & {
  * Use `create(GetKeyRequestSchema)` to create a new message.
  */
 export const GetKeyRequestSchema: GenMessage<GetKeyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 2);
+  messageDesc(file_keyward_v1_key_service, 8);
 
 /**
  * @generated from message keyward.v1.GetKeyResponse
@@ -184,7 +351,7 @@ export type GetKeyResponse = Message<"keyward.v1.GetKeyResponse"> & {
  * Use `create(GetKeyResponseSchema)` to create a new message.
  */
 export const GetKeyResponseSchema: GenMessage<GetKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 3);
+  messageDesc(file_keyward_v1_key_service, 9);
 
 /**
  * @generated from message keyward.v1.ListKeysRequest
@@ -225,7 +392,7 @@ export type ListKeysRequest = Message<"keyward.v1.ListKeysRequest"> & {
  * Use `create(ListKeysRequestSchema)` to create a new message.
  */
 export const ListKeysRequestSchema: GenMessage<ListKeysRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 4);
+  messageDesc(file_keyward_v1_key_service, 10);
 
 /**
  * @generated from message keyward.v1.ListKeysResponse
@@ -249,7 +416,7 @@ export type ListKeysResponse = Message<"keyward.v1.ListKeysResponse"> & {
  * Use `create(ListKeysResponseSchema)` to create a new message.
  */
 export const ListKeysResponseSchema: GenMessage<ListKeysResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 5);
+  messageDesc(file_keyward_v1_key_service, 11);
 
 /**
  * @generated from message keyward.v1.UpdateKeyRequest
@@ -344,7 +511,7 @@ export type UpdateKeyRequest = Message<"keyward.v1.UpdateKeyRequest"> & {
  * Use `create(UpdateKeyRequestSchema)` to create a new message.
  */
 export const UpdateKeyRequestSchema: GenMessage<UpdateKeyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 6);
+  messageDesc(file_keyward_v1_key_service, 12);
 
 /**
  * @generated from message keyward.v1.UpdateKeyResponse
@@ -361,7 +528,7 @@ export type UpdateKeyResponse = Message<"keyward.v1.UpdateKeyResponse"> & {
  * Use `create(UpdateKeyResponseSchema)` to create a new message.
  */
 export const UpdateKeyResponseSchema: GenMessage<UpdateKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 7);
+  messageDesc(file_keyward_v1_key_service, 13);
 
 /**
  * @generated from message keyward.v1.VerifyKeyRequest
@@ -406,7 +573,7 @@ export type VerifyKeyRequest = Message<"keyward.v1.VerifyKeyRequest"> & {
  * Use `create(VerifyKeyRequestSchema)` to create a new message.
  */
 export const VerifyKeyRequestSchema: GenMessage<VerifyKeyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 8);
+  messageDesc(file_keyward_v1_key_service, 14);
 
 /**
  * Changes one named rate limit for a single verification. A name the key
@@ -448,7 +615,7 @@ export type RatelimitOverride = Message<"keyward.v1.RatelimitOverride"> & {
  * Use `create(RatelimitOverrideSchema)` to create a new message.
  */
 export const RatelimitOverrideSchema: GenMessage<RatelimitOverride> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 9);
+  messageDesc(file_keyward_v1_key_service, 15);
 
 /**
  * Where one rate limit stands after a verification.
@@ -493,7 +660,7 @@ export type RatelimitResult = Message<"keyward.v1.RatelimitResult"> & {
  * Use `create(RatelimitResultSchema)` to create a new message.
  */
 export const RatelimitResultSchema: GenMessage<RatelimitResult> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 10);
+  messageDesc(file_keyward_v1_key_service, 16);
 
 /**
  * @generated from message keyward.v1.VerifyKeyResponse
@@ -600,7 +767,7 @@ export type VerifyKeyResponse = Message<"keyward.v1.VerifyKeyResponse"> & {
  * Use `create(VerifyKeyResponseSchema)` to create a new message.
  */
 export const VerifyKeyResponseSchema: GenMessage<VerifyKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 11);
+  messageDesc(file_keyward_v1_key_service, 17);
 
 /**
  * @generated from message keyward.v1.RevokeKeyRequest
@@ -622,7 +789,7 @@ export type RevokeKeyRequest = Message<"keyward.v1.RevokeKeyRequest"> & {
  * Use `create(RevokeKeyRequestSchema)` to create a new message.
  */
 export const RevokeKeyRequestSchema: GenMessage<RevokeKeyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 12);
+  messageDesc(file_keyward_v1_key_service, 18);
 
 /**
  * @generated from message keyward.v1.RevokeKeyResponse
@@ -639,7 +806,7 @@ export type RevokeKeyResponse = Message<"keyward.v1.RevokeKeyResponse"> & {
  * Use `create(RevokeKeyResponseSchema)` to create a new message.
  */
 export const RevokeKeyResponseSchema: GenMessage<RevokeKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 13);
+  messageDesc(file_keyward_v1_key_service, 19);
 
 /**
  * @generated from message keyward.v1.RerollKeyRequest
@@ -664,7 +831,7 @@ export type RerollKeyRequest = Message<"keyward.v1.RerollKeyRequest"> & {
  * Use `create(RerollKeyRequestSchema)` to create a new message.
  */
 export const RerollKeyRequestSchema: GenMessage<RerollKeyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 14);
+  messageDesc(file_keyward_v1_key_service, 20);
 
 /**
  * @generated from message keyward.v1.RerollKeyResponse
@@ -688,7 +855,7 @@ export type RerollKeyResponse = Message<"keyward.v1.RerollKeyResponse"> & {
  * Use `create(RerollKeyResponseSchema)` to create a new message.
  */
 export const RerollKeyResponseSchema: GenMessage<RerollKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 15);
+  messageDesc(file_keyward_v1_key_service, 21);
 
 /**
  * @generated from message keyward.v1.DeleteKeyRequest
@@ -705,7 +872,7 @@ export type DeleteKeyRequest = Message<"keyward.v1.DeleteKeyRequest"> & {
  * Use `create(DeleteKeyRequestSchema)` to create a new message.
  */
 export const DeleteKeyRequestSchema: GenMessage<DeleteKeyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 16);
+  messageDesc(file_keyward_v1_key_service, 22);
 
 /**
  * @generated from message keyward.v1.DeleteKeyResponse
@@ -718,7 +885,7 @@ export type DeleteKeyResponse = Message<"keyward.v1.DeleteKeyResponse"> & {
  * Use `create(DeleteKeyResponseSchema)` to create a new message.
  */
 export const DeleteKeyResponseSchema: GenMessage<DeleteKeyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 17);
+  messageDesc(file_keyward_v1_key_service, 23);
 
 /**
  * @generated from message keyward.v1.UpdateCreditsRequest
@@ -756,7 +923,7 @@ export type UpdateCreditsRequest = Message<"keyward.v1.UpdateCreditsRequest"> & 
  * Use `create(UpdateCreditsRequestSchema)` to create a new message.
  */
 export const UpdateCreditsRequestSchema: GenMessage<UpdateCreditsRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 18);
+  messageDesc(file_keyward_v1_key_service, 24);
 
 /**
  * @generated from message keyward.v1.UpdateCreditsResponse
@@ -775,7 +942,7 @@ export type UpdateCreditsResponse = Message<"keyward.v1.UpdateCreditsResponse"> 
  * Use `create(UpdateCreditsResponseSchema)` to create a new message.
  */
 export const UpdateCreditsResponseSchema: GenMessage<UpdateCreditsResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_key_service, 19);
+  messageDesc(file_keyward_v1_key_service, 25);
 
 /**
  * Creates, verifies and manages API keys.
@@ -792,6 +959,30 @@ export const KeyService: GenService<{
     methodKind: "unary";
     input: typeof CreateKeyRequestSchema;
     output: typeof CreateKeyResponseSchema;
+  },
+  /**
+   * Creates up to 1,000 keys. Each item follows CreateKey's rules and is
+   * answered on its own, in the order given: its key, or the error it met;
+   * the other items are still created.
+   *
+   * @generated from rpc keyward.v1.KeyService.CreateKeys
+   */
+  createKeys: {
+    methodKind: "unary";
+    input: typeof CreateKeysRequestSchema;
+    output: typeof CreateKeysResponseSchema;
+  },
+  /**
+   * Imports up to 1,000 keys from another system, given their secret or only
+   * its SHA-256; answered item by item like CreateKeys. Needs the permission
+   * keyspace.<id>.import_key: the caller chooses the secret.
+   *
+   * @generated from rpc keyward.v1.KeyService.ImportKeys
+   */
+  importKeys: {
+    methodKind: "unary";
+    input: typeof ImportKeysRequestSchema;
+    output: typeof ImportKeysResponseSchema;
   },
   /**
    * Returns a key's public record.

@@ -23,6 +23,12 @@ export class MemoryKeyStore implements KeyStore {
     this.store(structuredClone(record));
   }
 
+  async insertMany(records: readonly KeyRecord[]): Promise<readonly (Error | undefined)[]> {
+    const outcomes: (Error | undefined)[] = [];
+    for (const record of records) outcomes.push(await this.insert(record).then(() => undefined, asError));
+    return outcomes;
+  }
+
   async get(keyId: string): Promise<KeyRecord | undefined> {
     return copy(this.records.get(keyId));
   }
@@ -110,6 +116,10 @@ export class MemoryKeyStore implements KeyStore {
     this.records.delete(record.keyId);
     for (const hash of secretHashes(record)) this.keyIdByHash.delete(hash);
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function copy(record: KeyRecord | undefined): KeyRecord | undefined {

@@ -1,4 +1,4 @@
-import type { Collection, Db, Filter } from "mongodb";
+import { type Collection, type Db, type Filter, MongoBulkWriteError } from "mongodb";
 import { assertCost } from "../../keys/cost.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
 import type { Logger } from "../../observability/logger.js";
@@ -6,12 +6,14 @@ import { CorruptRecordError } from "../../ports/corrupt-record-error.js";
 import type { CreditChange, CreditSpend } from "../../ports/credit-ledger.js";
 import type { KeyQuery } from "../../ports/key-records.js";
 import type { KeyStore } from "../../ports/key-store.js";
+import { DuplicateRecordError } from "../../ports/store-errors.js";
 import { USAGE_BATCHES_REMEMBERED, type UsageUpdate } from "../../ports/usage-sink.js";
 import { fromDocument, type KeyDocument, toDocument, toUpdate } from "./key-document.js";
 import { keyspaceCondition } from "./keyspace-condition.js";
-import { mongoCall } from "./mongo-errors.js";
+import { mongoCall, translateMongoError } from "./mongo-errors.js";
 
 const COLLECTION = "keys";
+const DUPLICATE_KEY = 11000;
 
 /**
  * Key records in a MongoDB collection. Every method is a single-document
@@ -43,6 +45,26 @@ export class MongoKeyStore implements KeyStore {
 
   async insert(record: KeyRecord): Promise<void> {
     await mongoCall(() => this.keys.insertOne(toDocument(record)));
+  }
+
+  async insertMany(records: readonly KeyRecord[]): Promise<readonly (Error | undefined)[]> {
+    const outcomes: (Error | undefined)[] = records.map(() => undefined);
+    if (records.length === 0) return outcomes;
+    try {
+      // Unordered: one duplicate stops nothing; each failed document is named by its index.
+      await this.keys.insertMany(records.map(toDocument), { ordered: false });
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw translateMongoError(error);
+      const failed = [error.writeErrors].flat();
+      if (failed.length === 0) throw translateMongoError(error);
+      for (const writeError of failed) {
+        outcomes[writeError.index] =
+          writeError.code === DUPLICATE_KEY
+            ? new DuplicateRecordError("key", { cause: error })
+            : new Error(`MongoDB refused the document (code ${writeError.code})`, { cause: error });
+      }
+    }
+    return outcomes;
   }
 
   async get(keyId: string): Promise<KeyRecord | undefined> {
