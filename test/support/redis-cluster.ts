@@ -6,8 +6,12 @@ export interface PrivateRedisCluster {
   readonly url: string;
   /** The port of the master serving `key`'s slot, and of its replica. */
   shardOf(key: string): Promise<{ master: number; replica: number }>;
-  /** Kills a master outright and waits until its replica has taken over and the cluster is whole. */
-  killMaster(port: number): Promise<void>;
+  /**
+   * Kills a master outright and waits until its replica has taken over and
+   * the cluster is whole; `onKilled` runs once the master is dead. The old
+   * master then starts again and rejoins as the new master's replica.
+   */
+  killMaster(port: number, onKilled?: () => void): Promise<void>;
   /** Has a replica take over from its master (CLUSTER FAILOVER, no data lost) and waits until it has. */
   failover(replicaPort: number): Promise<void>;
   stop(): Promise<void>;
@@ -71,16 +75,24 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
       if (!range) throw new Error(`no node serves slot ${slot}`);
       return { master: range[2][1], replica: range[3][1] };
     },
-    async killMaster(port) {
+    async killMaster(port, onKilled) {
       const before = await shards();
       const master = before.find((node) => node.port === port);
       const replica = before.find((node) => node.masterId === master?.id);
       if (!master?.flags.includes("master") || !replica) throw new Error(`${port} is not a master with a replica`);
       alive = alive.filter((other) => other !== port);
       await processes.kill(port);
+      onKilled?.();
       await until(`${replica.port} to take over from ${port}`, async () =>
         (await redisCli(replica.port, "role")).startsWith("master"),
       );
+      await untilWhole(alive);
+      await processes.restart(port);
+      alive.push(port);
+      await until(`${port} to rejoin as a replica`, async () => {
+        const role = await redisCli(port, "role");
+        return role.startsWith("slave") && role.includes("connected");
+      });
       await untilWhole(alive);
     },
     async failover(replicaPort) {

@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 export class RedisProcesses {
   readonly dir = mkdtempSync(join(tmpdir(), "keyward-redis-"));
   private readonly running = new Map<number, ChildProcess>();
+  private readonly argsOf = new Map<number, string[]>();
   private readonly killAll = () => {
     for (const child of this.running.values()) child.kill("SIGKILL");
   };
@@ -25,24 +26,31 @@ export class RedisProcesses {
   async start(port: number, args: string[], config?: string): Promise<void> {
     const file = join(this.dir, `${port}.conf`);
     writeFileSync(file, config ?? "");
-    const child = spawn(
-      "redis-server",
-      [
-        file,
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        this.dir,
-        ...args,
-      ],
-      { stdio: "ignore" },
-    );
+    this.argsOf.set(port, args);
+    await this.run(port);
+  }
+
+  /** Starts the server on `port` again as it was first started (with what it wrote to its directory since). */
+  restart(port: number): Promise<void> {
+    return this.run(port);
+  }
+
+  private async run(port: number): Promise<void> {
+    const file = join(this.dir, `${port}.conf`);
+    const args = this.argsOf.get(port) ?? [];
+    const common = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      this.dir,
+    ];
+    const child = spawn("redis-server", [file, ...common, ...args], { stdio: "ignore" });
     this.running.set(port, child);
     await waitForPort(port);
   }

@@ -7,8 +7,12 @@ export interface PrivateRedisSentinel {
   readonly masterName: string;
   /** The port of the master the sentinels name now. */
   master(): Promise<number>;
-  /** Kills the master outright and waits until the sentinels have promoted the replica. */
-  killMaster(): Promise<void>;
+  /**
+   * Kills the master outright and waits until the sentinels have promoted the
+   * replica; `onKilled` runs once it is dead. The old master then starts
+   * again, and the sentinels make it the new master's replica.
+   */
+  killMaster(onKilled?: () => void): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,13 +57,18 @@ export async function startRedisSentinel(): Promise<PrivateRedisSentinel> {
     url: sentinelPorts.map((port) => `redis://127.0.0.1:${port}`).join(","),
     masterName: MASTER_NAME,
     master,
-    async killMaster() {
+    async killMaster(onKilled) {
       const old = await master();
       await processes.kill(old);
+      onKilled?.();
       await until("the sentinels to promote the replica", async () => {
         const now = await master();
         return now !== old && (await redisCli(now, "role")).startsWith("master");
       });
+      await processes.restart(old);
+      await until("the old master to rejoin as a replica", async () =>
+        (await redisCli(old, "info", "replication")).includes("master_link_status:up"),
+      );
     },
     stop: () => processes.stopAll(),
   };

@@ -53,6 +53,8 @@ function createSingleClient({ url, caFile }: RedisOptions) {
   return createClient({ url, commandOptions: { timeout: COMMAND_TIMEOUT_MS }, scripts, ...nodeOptions(url, caFile) });
 }
 
+const TOPOLOGY_REFRESH_MS = 1_000;
+
 /** A cluster found from its seed nodes; every node is reached with the first URL's credentials and TLS. */
 function createClusterClient({ url, caFile }: RedisOptions) {
   const urls = redisUrls(url);
@@ -61,6 +63,8 @@ function createClusterClient({ url, caFile }: RedisOptions) {
     rootNodes: urls.map((seed) => ({ ...defaults, url: seed })),
     defaults,
     commandOptions: { timeout: COMMAND_TIMEOUT_MS },
+    // While a node cannot be reached, ask the cluster every second whose slots it had (a replica took over).
+    topologyRefreshOnReconnectionAttemptStrategy: TOPOLOGY_REFRESH_MS,
     scripts,
   });
 }
