@@ -1,7 +1,9 @@
-import { afterAll, beforeAll } from "vitest";
-import type { RedisOptions } from "../../src/adapters/redis/redis-connection.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeRedis, openRedis, type RedisOptions, whenReady } from "../../src/adapters/redis/redis-connection.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { sharedCacheContract } from "../cache/shared-cache-contract.js";
 import { type PrivateRedisCluster, startRedisCluster } from "../support/redis-cluster.js";
+import { freePortsBelow55000 } from "../support/redis-processes.js";
 import { rateLimiterContract, redisRateLimiter } from "./rate-limiter-contract.js";
 import { keywardOver } from "./redis-deployment-keyward.js";
 import { failoverCases } from "./redis-failover-cases.js";
@@ -26,4 +28,29 @@ keywardOver("redis cluster", options, () => ({ KEYWARD_REDIS_TYPE: "cluster", RE
 failoverCases("redis cluster", options, {
   crash: async (name, onKilled) => running().killMaster((await running().shardOf(name)).master, onKilled),
   graceful: async (name) => running().failover((await running().shardOf(name)).replica),
+});
+
+describe("a cluster that does not answer", () => {
+  it("leaves the client waiting, retrying in the background, and closing cleanly", async () => {
+    const [dead] = await freePortsBelow55000(1);
+    const logs: string[] = [];
+    const logger = createLogger("warn", { write: (line: string) => void logs.push(line) });
+    const client = openRedis({ url: `redis://127.0.0.1:${dead}`, type: "cluster" }, logger);
+    expect(await whenReady(client, 1_000)).toBe(false);
+    await closeRedis(client);
+    expect(logs.filter((line) => line.includes("redis connection failed"))).toHaveLength(1); // one line per outage
+  });
+
+  it("is found from any seed that answers", async () => {
+    const [dead] = await freePortsBelow55000(1);
+    const client = openRedis(
+      { url: `redis://127.0.0.1:${dead},${running().url}`, type: "cluster" },
+      createLogger("silent"),
+    );
+    try {
+      expect(await whenReady(client, 10_000)).toBe(true);
+    } finally {
+      await closeRedis(client);
+    }
+  });
 });
