@@ -14,7 +14,12 @@ export interface Config {
   readonly grpcPort: number;
   readonly mongodbUri?: string | undefined;
   readonly mongodbDatabase: string;
+  /** One URL, or for a cluster or Sentinel set the comma-separated seed nodes or sentinels. */
   readonly redisUrl?: string | undefined;
+  /** KEYWARD_REDIS_TYPE: one server, a Redis Cluster, or a master watched by Sentinel. */
+  readonly redisType: "single" | "cluster" | "sentinel";
+  /** The name the sentinels know the master by (KEYWARD_REDIS_SENTINEL_MASTER; sentinel only). */
+  readonly redisSentinelMaster?: string | undefined;
   /**
    * What values Keyward writes to Redis are signed with (KEYWARD_REDIS_SECRET, and
    * KEYWARD_REDIS_SECRET_PREVIOUS still accepted during a rotation). Unset outside
@@ -96,9 +101,14 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,63}$/, "must be a database name")
     .default("keyward"),
-  REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\/./.test(value), {
-    error: "must start with redis:// or rediss://",
+  REDIS_URL: optionalText.refine((value) => value === undefined || redisUrlProblem(value) === undefined, {
+    error: "must be redis:// or rediss:// URLs (comma-separated for seed nodes), all with the same scheme",
   }),
+  KEYWARD_REDIS_TYPE: z.enum(["single", "cluster", "sentinel"]).default("single"),
+  KEYWARD_REDIS_SENTINEL_MASTER: optionalText.refine(
+    (value) => value === undefined || /^[A-Za-z0-9._-]{1,128}$/.test(value),
+    { error: "must be a Sentinel master name (letters, digits, '.', '_', '-')" },
+  ),
   KEYWARD_REDIS_SECRET: optionalText.refine((value) => value === undefined || value.length >= 32, {
     error: "must be at least 32 characters",
   }),
@@ -151,6 +161,38 @@ const schema = z.object({
   KEYWARD_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
   KEYWARD_MAX_SESSION_MEMORY_MB: z.coerce.number().int().min(1).max(65_536).default(32),
 });
+
+/** What is wrong with a REDIS_URL value, or undefined when it is a list of Redis URLs of one scheme. */
+function redisUrlProblem(value: string): string | undefined {
+  const urls = value.split(",").map((part) => part.trim());
+  for (const url of urls) {
+    if (!/^rediss?:\/\/./.test(url) || !URL.canParse(url)) return "not a redis:// or rediss:// URL";
+  }
+  if (new Set(urls.map((url) => url.split(":")[0])).size > 1) return "mixes redis:// and rediss://";
+  return undefined;
+}
+
+/** The Redis deployment's settings that only make sense together; throws ConfigError naming the mismatch. */
+function checkRedisDeployment(settings: z.infer<typeof schema>): void {
+  const type = settings.KEYWARD_REDIS_TYPE;
+  const urls = settings.REDIS_URL?.split(",") ?? [];
+  if (type !== "single" && urls.length === 0) {
+    throw new ConfigError(
+      `KEYWARD_REDIS_TYPE=${type} needs REDIS_URL (the ${type === "cluster" ? "seed nodes" : "sentinels"})`,
+    );
+  }
+  if (type === "single" && urls.length > 1) {
+    throw new ConfigError(
+      "REDIS_URL names several servers: set KEYWARD_REDIS_TYPE=cluster (seed nodes) or sentinel (sentinels)",
+    );
+  }
+  if (type === "sentinel" && !settings.KEYWARD_REDIS_SENTINEL_MASTER) {
+    throw new ConfigError("KEYWARD_REDIS_SENTINEL_MASTER is required with KEYWARD_REDIS_TYPE=sentinel");
+  }
+  if (type !== "sentinel" && settings.KEYWARD_REDIS_SENTINEL_MASTER) {
+    throw new ConfigError("KEYWARD_REDIS_SENTINEL_MASTER needs KEYWARD_REDIS_TYPE=sentinel");
+  }
+}
 
 /** Every environment variable Keyward reads. */
 export const SETTING_NAMES: readonly string[] = Object.freeze(
@@ -210,6 +252,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       "KEYWARD_VERIFY_KEYSPACES names root: root keys verify only with KEYWARD_VERIFY_ROOT_KEYS=true",
     );
   }
+  checkRedisDeployment(settings);
   if (settings.KEYWARD_REDIS_SECRET_PREVIOUS && !settings.KEYWARD_REDIS_SECRET) {
     throw new ConfigError("KEYWARD_REDIS_SECRET_PREVIOUS needs KEYWARD_REDIS_SECRET");
   }
@@ -223,6 +266,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mongodbUri: settings.MONGODB_URI,
     mongodbDatabase: settings.MONGODB_DATABASE,
     redisUrl: settings.REDIS_URL,
+    redisType: settings.KEYWARD_REDIS_TYPE,
+    redisSentinelMaster: settings.KEYWARD_REDIS_SENTINEL_MASTER,
     redisSecrets: settings.KEYWARD_REDIS_SECRET
       ? { current: settings.KEYWARD_REDIS_SECRET, previous: settings.KEYWARD_REDIS_SECRET_PREVIOUS }
       : undefined,

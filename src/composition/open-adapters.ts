@@ -59,7 +59,15 @@ export async function openAdapters(config: Config, logger: Logger, metrics: Metr
     const cache = new VerificationCache(records.keys, { settings: local, metrics, clock });
     return { ...records, keys: propagateChanges(records.keys, cache), cache, limiter: new MemoryRateLimiter() };
   }
-  const redis = openRedis({ url: config.redisUrl, caFile: config.redisCaFile }, logger);
+  const redis = openRedis(
+    {
+      url: config.redisUrl,
+      type: config.redisType,
+      sentinelMaster: config.redisSentinelMaster,
+      caFile: config.redisCaFile,
+    },
+    logger,
+  );
   const signer = createValueSigner(redisSecrets(config, logger));
   const rejected = createRejectionReporter(logger, (kind) => metrics.redisRejected(kind), clock);
   const bus = RedisInvalidationBus.open(redis, logger, signer, rejected);

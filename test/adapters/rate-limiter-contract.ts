@@ -1,7 +1,31 @@
 import { randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { closeRedis, type RedisClient, type RedisOptions } from "../../src/adapters/redis/redis-connection.js";
+import { RedisRateLimiter } from "../../src/adapters/redis/redis-rate-limiter.js";
+import { createLogger } from "../../src/observability/logger.js";
 import type { RateLimiter } from "../../src/ports/rate-limiter.js";
 import type { LimitRequest } from "../../src/ratelimit/limits.js";
+import { connectRedisOf } from "../support/redis.js";
+
+/**
+ * A factory for the contract: a RedisRateLimiter over Redis as `redis` names
+ * it (asked on first use, once the deployment runs), shared by every case, so
+ * that concurrent cases exercise its batching of everything asked in one turn.
+ */
+export function redisRateLimiter(redis: () => RedisOptions): () => RateLimiter {
+  let client: Promise<RedisClient> | undefined;
+  let limiter: Promise<RedisRateLimiter> | undefined;
+  afterAll(async () => {
+    if (client) await closeRedis(await client);
+  });
+  return () => ({
+    async consume(...args) {
+      client ??= connectRedisOf(redis(), createLogger("silent"));
+      limiter ??= client.then((connected) => new RedisRateLimiter(connected));
+      return (await limiter).consume(...args);
+    },
+  });
+}
 
 /** The behaviour every RateLimiter adapter must show. `now` drives the windows, so no test waits. */
 export function rateLimiterContract(adapter: string, open: () => RateLimiter): void {

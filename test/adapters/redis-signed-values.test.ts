@@ -63,8 +63,8 @@ describe("issue 9 item 1: the shared cache in Redis", () => {
   it("treats a value moved to another key's name as a miss, and reports it", async () => {
     const [a, b] = [sampleRecord(), sampleRecord()];
     await cache.fill(a.hash, a, 1_000);
-    const moved = await redis.get(`kw:key:${a.hash}`);
-    await redis.set(`kw:key:${b.hash}`, moved as string);
+    const moved = await redis.get(`kw:key:{${a.hash}}`);
+    await redis.set(`kw:key:{${b.hash}}`, moved as string);
     rejected.length = 0;
     expect(await cache.get(b.hash)).toEqual({ kind: "unknown" });
     expect(rejected).toEqual(["cache"]);
@@ -72,7 +72,7 @@ describe("issue 9 item 1: the shared cache in Redis", () => {
 
   it("treats a value signed under another secret, or a signed value that is not a lookup, as a miss", async () => {
     const record = sampleRecord();
-    const name = `kw:key:${record.hash}`;
+    const name = `kw:key:{${record.hash}}`;
     const other = new RedisKeyCache(redis, ttls, createValueSigner({ current: OLD }), () => {});
     await other.fill(record.hash, record, 1_000);
     rejected.length = 0;
@@ -88,7 +88,7 @@ describe("issue 9 item 1: the shared cache in Redis", () => {
     expect(await cache.get(record.hash)).toEqual({ kind: "absent" });
     await cache.invalidate([record.hash]);
     expect(await cache.get(record.hash)).toEqual({ kind: "unknown" });
-    await redis.set(`kw:key:${record.hash}`, "absent");
+    await redis.set(`kw:key:{${record.hash}}`, "absent");
     rejected.length = 0;
     expect(await cache.get(record.hash)).toEqual({ kind: "unknown" });
     expect(rejected).toEqual(["cache"]);

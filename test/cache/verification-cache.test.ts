@@ -1,50 +1,24 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
-import { closeRedis, type RedisClient } from "../../src/adapters/redis/redis-connection.js";
-import { RedisInvalidationBus } from "../../src/adapters/redis/redis-invalidation-bus.js";
-import { RedisKeyCache } from "../../src/adapters/redis/redis-key-cache.js";
-import { createValueSigner } from "../../src/adapters/redis/value-signer.js";
-import type { LocalCacheSettings } from "../../src/cache/verification-cache.js";
-import { createLogger } from "../../src/observability/logger.js";
 import type { KeyStore } from "../../src/ports/key-store.js";
-import { keyStoreContract } from "../adapters/key-store-contract.js";
 import { cachedKeyStore } from "../support/cached-key-store.js";
 import { countingKeyStore } from "../support/counting-key-store.js";
 import { sampleRecord } from "../support/records.js";
-import { connectRedis, sharedRedisUrl, startPrivateRedis } from "../support/redis.js";
+import { sharedRedisUrl, startPrivateRedis } from "../support/redis.js";
 import { startTcpProxy } from "../support/tcp-proxy.js";
-import { waitFor } from "../support/wait-for.js";
+import { replicas, sharedCacheContract, sharedCacheSettings } from "./shared-cache-contract.js";
 
-const silent = createLogger("silent");
-const settings: LocalCacheSettings = { maxEntries: 1_000, ttlMs: 60_000, degradedTtlMs: 300, absentTtlMs: 60_000 };
-const ttls = { absentMs: 60_000, tombstoneMs: 10_000 };
-const signer = createValueSigner({ current: "a secret every test replica shares, 32+ chars" });
-const ignoreRejections = () => {};
-const clients: RedisClient[] = [];
-const buses: RedisInvalidationBus[] = [];
-afterAll(async () => {
-  for (const bus of buses) await bus.close();
-  for (const client of clients) await closeRedis(client);
-});
+const settings = sharedCacheSettings;
+const made = replicas(() => ({ url: sharedRedisUrl }));
+afterAll(() => made.close());
 
 /** A replica's caching store over `inner`, sharing Redis at `url` (cache and invalidations). */
-async function replica(inner: KeyStore, url = sharedRedisUrl, local = settings) {
-  const redis = await connectRedis(url, silent);
-  const bus = RedisInvalidationBus.open(redis, silent, signer, ignoreRejections);
-  await waitFor(() => bus.connected);
-  clients.push(redis);
-  buses.push(bus);
-  // As in production, Redis keeps records as long as replicas do.
-  const shared = new RedisKeyCache(redis, { ...ttls, recordMs: local.ttlMs }, signer, ignoreRejections);
-  return cachedKeyStore(inner, { settings: local, shared, bus });
+function replica(inner: KeyStore, url = sharedRedisUrl, local = settings) {
+  return made.replica(inner, { url }, local);
 }
 
-keyStoreContract("memory behind the cache, with Redis", async () => ({
-  store: await replica(new MemoryKeyStore()),
-  enforcesUniqueness: true,
-  cleanup: async () => {},
-}));
+sharedCacheContract("single", () => ({ url: sharedRedisUrl }));
 
 describe("the verification cache", () => {
   it("answers repeated lookups, found or not, from memory", async () => {
@@ -58,52 +32,6 @@ describe("the verification cache", () => {
       for (const hash of unknown) expect(await cache.findByHash(hash)).toBeUndefined();
     }
     expect(calls.findByHash).toBe(11);
-  });
-
-  it("lets a second replica find a key in Redis without asking the store", async () => {
-    const { store, calls } = countingKeyStore(new MemoryKeyStore());
-    const record = sampleRecord();
-    await store.insert(record);
-    const [a, b] = [await replica(store), await replica(store)];
-    await a.findByHash(record.hash);
-    await b.findByHash(record.hash);
-    expect(calls.findByHash).toBe(1);
-  });
-
-  it("drops a changed key in every replica at once", async () => {
-    const inner = new MemoryKeyStore();
-    const record = sampleRecord();
-    await inner.insert(record);
-    const [a, b] = [await replica(inner), await replica(inner)];
-    expect((await b.findByHash(record.hash))?.revoked).toBe(false);
-    await a.update(record.keyId, { revoked: true });
-    await expect
-      .poll(async () => (await b.findByHash(record.hash))?.revoked, { interval: 1, timeout: 1_000 })
-      .toBe(true);
-  });
-
-  it("lets other replicas answer from the changed key at once, without asking the store", async () => {
-    const { store, calls } = countingKeyStore(new MemoryKeyStore());
-    const record = sampleRecord();
-    await store.insert(record);
-    const [a, b] = [await replica(store), await replica(store)];
-    await b.findByHash(record.hash);
-    const before = calls.findByHash;
-    await a.update(record.keyId, { enabled: false });
-    await expect
-      .poll(async () => (await b.findByHash(record.hash))?.enabled, { interval: 1, timeout: 1_000 })
-      .toBe(false);
-    expect(calls.findByHash).toBe(before);
-  });
-
-  it("forgets a deleted key in every replica", async () => {
-    const inner = new MemoryKeyStore();
-    const record = sampleRecord();
-    await inner.insert(record);
-    const [a, b] = [await replica(inner), await replica(inner)];
-    await b.findByHash(record.hash);
-    await a.delete(record.keyId);
-    await expect.poll(() => b.findByHash(record.hash), { interval: 1, timeout: 1_000 }).toBeUndefined();
   });
 
   it("does not keep an answer that a change overtook", async () => {

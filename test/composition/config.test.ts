@@ -75,6 +75,9 @@ describe("loadConfig", () => {
     ["KEYWARD_GRPC_PORT", "-1"],
     ["MONGODB_URI", "postgres://db"],
     ["REDIS_URL", "http://cache"],
+    ["REDIS_URL", "redis://a:1,http://b:2"],
+    ["REDIS_URL", "redis://a:1,rediss://b:2"],
+    ["KEYWARD_REDIS_TYPE", "replicated"],
     ["KEYWARD_ROOT_KEY", "short"],
     ["KEYWARD_HASH_SECRET", "too-short"],
     ["KEYWARD_REDIS_SECRET", "too-short"],
@@ -106,6 +109,29 @@ describe("loadConfig", () => {
     const secret = "s".repeat(32);
     expect(loadConfig({ ...production, KEYWARD_REDIS_SECRET: secret }).redisSecrets).toEqual({ current: secret });
     expect(() => loadConfig({ KEYWARD_REDIS_SECRET_PREVIOUS: secret })).toThrow(/needs KEYWARD_REDIS_SECRET/);
+  });
+
+  it("issue 11: reads a Redis Cluster or Sentinel set from KEYWARD_REDIS_TYPE and seed URLs", () => {
+    expect(loadConfig({ REDIS_URL: "redis://cache:6379" })).toMatchObject({ redisType: "single" });
+    const seeds = "redis://user:pw@h1:7000, redis://user:pw@h2:7001";
+    expect(loadConfig({ KEYWARD_REDIS_TYPE: "cluster", REDIS_URL: seeds })).toMatchObject({
+      redisType: "cluster",
+      redisUrl: seeds,
+    });
+    const sentinels = { KEYWARD_REDIS_TYPE: "sentinel", REDIS_URL: "rediss://s1:26379,rediss://s2:26379" };
+    expect(loadConfig({ ...sentinels, KEYWARD_REDIS_SENTINEL_MASTER: "mymaster" })).toMatchObject({
+      redisType: "sentinel",
+      redisSentinelMaster: "mymaster",
+    });
+    expect(() => loadConfig(sentinels)).toThrow(/KEYWARD_REDIS_SENTINEL_MASTER is required/);
+    expect(() => loadConfig({ KEYWARD_REDIS_TYPE: "cluster" })).toThrow(/KEYWARD_REDIS_TYPE=cluster needs REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: seeds })).toThrow(/KEYWARD_REDIS_TYPE=cluster/);
+    expect(() => loadConfig({ REDIS_URL: "redis://a:1", KEYWARD_REDIS_SENTINEL_MASTER: "m" })).toThrow(
+      /needs KEYWARD_REDIS_TYPE=sentinel/,
+    );
+    expect(() => loadConfig({ ...sentinels, KEYWARD_REDIS_SENTINEL_MASTER: "bad name" })).toThrow(
+      /KEYWARD_REDIS_SENTINEL_MASTER/,
+    );
   });
 
   it("issue 9 items 4 and 5: refuses contradictory or incomplete trust settings", () => {

@@ -69,7 +69,7 @@ function forgeries(redisKey: string, payload: string): string[] {
 describe.each(["grpc-js → gRPC port", "connect → HTTP port"] as Route[])("over %s", (route) => {
   it("issue 9 item 1: a record written into Redis does not make a made-up key a root key", async () => {
     const forged = forgedRootKey();
-    const redisKey = `kw:key:${forged.hash}`;
+    const redisKey = `kw:key:{${forged.hash}}`;
     for (const value of forgeries(redisKey, `${Date.now()}|${forged.json}`)) {
       await attacker.set(redisKey, value);
       const client = connectRoute(route, keyward, forged.key);
@@ -152,7 +152,7 @@ describe("the shared cache", () => {
   it("issue 9 item 1: a cached copy captured before a revocation and written back is not believed", async () => {
     const { key, keyId } = await admin.call(K.createKey, { name: "captured" });
     expect((await admin.call(K.verifyKey, { key })).code).toBe(VerifyCode.VALID);
-    const redisKey = `kw:key:${sha256(key)}`;
+    const redisKey = `kw:key:{${sha256(key)}}`;
     const captured = await attacker.get(redisKey);
     expect(captured).not.toBeNull();
     await admin.call(K.revokeKey, { keyId });
@@ -163,7 +163,7 @@ describe("the shared cache", () => {
 
   it("issue 9 item 1: a refused value is counted in a metric and logged without the value", async () => {
     const forged = forgedRootKey();
-    const redisKey = `kw:key:${forged.hash}`;
+    const redisKey = `kw:key:{${forged.hash}}`;
     await attacker.set(redisKey, `kw1.${"A".repeat(22)}.${Date.now()}|${forged.json}`);
     await admin.call(K.verifyKey, { key: forged.key });
     const metrics = await (await fetch(`http://127.0.0.1:${keyward.httpPort}/metrics`)).text();

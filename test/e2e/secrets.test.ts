@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
-import type { RedisClient } from "../../src/adapters/redis/redis-connection.js";
+import type { SingleClient as RedisClient } from "../../src/adapters/redis/redis-connection.js";
 import { createKeyHasher } from "../../src/keys/key-hasher.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { callError, connectRoute, ROUTES } from "../support/clients.js";
@@ -151,11 +151,11 @@ describe("a key's secret never reaches Redis: cache entries, rate-limit counters
     // rate-limit counters, and invalidations naming the changed key's hashes.
     const hash = createKeyHasher();
     // Signed (kw1.<mac>.), then when it was read and the record.
-    expect(entries.get(`kw:key:${hash(kept)}`)).toMatch(
+    expect(entries.get(`kw:key:{${hash(kept)}}`)).toMatch(
       new RegExp(`^kw1\\.[\\w-]{22}\\.\\d+\\|\\{.*"keyId":"${keptId}"`),
     );
-    expect(entries.get(`kw:key:${hash(server.rootKey)}`)).toMatch(/^kw1\.[\w-]{22}\.\d+\|\{/);
-    expect(entries.has(`kw:key:${hash(rerolled)}`)).toBe(true);
+    expect(entries.get(`kw:key:{${hash(server.rootKey)}}`)).toMatch(/^kw1\.[\w-]{22}\.\d+\|\{/);
+    expect(entries.has(`kw:key:{${hash(rerolled)}}`)).toBe(true);
     expect([...entries.keys()].some((name) => name.startsWith(`kw:rl:{${keptId}}:`))).toBe(true);
     expect(invalidations().some(({ message }) => message.includes(hash(rerolled)) && message.includes(hash(key)))).toBe(
       true,

@@ -1,6 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import net from "node:net";
-import { openRedis, type RedisClient, whenReady } from "../../src/adapters/redis/redis-connection.js";
+import {
+  openRedis,
+  type RedisClient,
+  type RedisOptions,
+  type SingleClient,
+  whenReady,
+} from "../../src/adapters/redis/redis-connection.js";
 import type { Logger } from "../../src/observability/logger.js";
 
 /** A redis-server of the test's own on a free port, so it can be stopped and restarted. */
@@ -72,8 +78,13 @@ async function waitForPort(port: number): Promise<void> {
 }
 
 /** A client of Keyward's own kind, once connected (for tests that need Redis before going on). */
-export async function connectRedis(url: string, logger: Logger): Promise<RedisClient> {
-  const client = openRedis({ url }, logger);
-  while (!(await whenReady(client, 60_000))) {}
+export async function connectRedisOf(options: RedisOptions, logger: Logger): Promise<RedisClient> {
+  const client = openRedis(options, logger);
+  if (!(await whenReady(client, 30_000))) throw new Error(`Redis (${options.type ?? "single"}) did not answer`);
   return client;
+}
+
+/** A client of one Redis server, once connected. */
+export async function connectRedis(url: string, logger: Logger): Promise<SingleClient> {
+  return (await connectRedisOf({ url }, logger)) as SingleClient;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "../../observability/logger.js";
 import type { Invalidation, InvalidationBus } from "../../ports/shared-key-cache.js";
 import { decodeRecord, encodeRecord } from "./key-record-codec.js";
-import { closeRedis, type RedisClient } from "./redis-connection.js";
+import { closeRedis, connectInBackground, duplicateRedis, isCluster, type RedisClient } from "./redis-connection.js";
 import type { RejectionReporter } from "./rejected-values.js";
 import type { ValueSigner } from "./value-signer.js";
 
@@ -12,6 +12,10 @@ const CHANNEL = "keyward:invalidate";
  * subscribed connection can do nothing else). It subscribes as soon as that
  * connection is up, however late; node-redis renews the subscription after a
  * reconnect, but whatever was published meanwhile is lost, hence the gaps.
+ * On a cluster a PUBLISH reaches the subscribers of every node, so one
+ * subscription on any node hears all; when that node fails, node-redis
+ * subscribes again on another once it has refreshed the topology. Under
+ * Sentinel the subscription follows the master.
  * Messages are signed for the channel: one that fails is dropped (and
  * reported), so whoever can publish on Redis cannot tell replicas a key's state.
  */
@@ -28,12 +32,15 @@ export class RedisInvalidationBus implements InvalidationBus {
     private readonly signer: ValueSigner,
     private readonly rejected: RejectionReporter,
   ) {
-    subscriber.on("error", () => this.gap()); // the main connection already logs outages
-    subscriber.on("end", () => this.gap());
-    subscriber.on("ready", () => {
-      this.gap();
-      this.ensureSubscribed();
-    });
+    const gap = () => this.gap(); // the main connection already logs outages
+    for (const event of ["error", "end", "node-error", "node-disconnect", "topology-change"]) subscriber.on(event, gap);
+    // A cluster is ready once it knows its nodes ("connect"); its nodes come and go after that.
+    for (const event of ["ready", "connect", "node-ready"]) {
+      subscriber.on(event, () => {
+        this.gap();
+        this.ensureSubscribed();
+      });
+    }
   }
 
   static open(
@@ -42,13 +49,16 @@ export class RedisInvalidationBus implements InvalidationBus {
     signer: ValueSigner,
     rejected: RejectionReporter,
   ): RedisInvalidationBus {
-    const bus = new RedisInvalidationBus(client, client.duplicate(), logger, signer, rejected);
-    bus.subscriber.connect().catch(() => {}); // retried in the background, like the main connection
+    const bus = new RedisInvalidationBus(client, duplicateRedis(client), logger, signer, rejected);
+    connectInBackground(bus.subscriber); // retried in the background, like the main connection
     return bus;
   }
 
   get connected(): boolean {
-    return this.subscribed && this.subscriber.isReady;
+    if (!this.subscribed) return false;
+    // On a cluster, the connection that carries the subscription: the others do not matter here.
+    if (isCluster(this.subscriber)) return this.subscriber.pubSubNode?.client.isReady === true;
+    return this.subscriber.isReady;
   }
 
   /** Resolves once invalidations arrive, or after `timeoutMs` regardless. */

@@ -16,7 +16,8 @@ const ABSENT = "absent";
 const TOMBSTONE = "tombstone";
 
 /**
- * Key records in Redis under `kw:key:<hash>`, as `<readAt>|<record>`, every
+ * Key records in Redis under `kw:key:{<hash>}` (hash-tagged: on a cluster,
+ * everything about one key lives in one slot), as `<readAt>|<record>`, every
  * value signed for the Redis key it lives under: anything unsigned, signed
  * under another secret or for another key is a miss (and reported), never an
  * answer. Fills use SET NX, so a fill racing an invalidation loses to the
@@ -59,13 +60,19 @@ export class RedisKeyCache implements SharedKeyCache {
       .catch(() => {});
   }
 
+  /**
+   * Tombstones for every hash, each set on its own: the hashes of one key may
+   * live on different nodes of a cluster. node-redis sends the commands of one
+   * turn together, so this is still one round trip to each server.
+   */
   async invalidate(hashes: readonly string[]): Promise<boolean> {
-    const multi = this.client.multi();
-    for (const hash of hashes) {
+    const tombstones = hashes.map((hash) => {
       const name = cacheKey(hash);
-      multi.set(name, this.signer.sign(name, TOMBSTONE), { expiration: { type: "PX", value: this.ttls.tombstoneMs } });
-    }
-    return multi.exec().then(
+      return this.client.set(name, this.signer.sign(name, TOMBSTONE), {
+        expiration: { type: "PX", value: this.ttls.tombstoneMs },
+      });
+    });
+    return Promise.all(tombstones).then(
       () => true,
       () => false,
     );
@@ -87,5 +94,5 @@ function parse(value: string): SharedLookup | undefined {
 }
 
 function cacheKey(hash: string): string {
-  return `kw:key:${hash}`;
+  return `kw:key:{${hash}}`;
 }

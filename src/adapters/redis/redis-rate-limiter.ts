@@ -1,6 +1,6 @@
 import type { RateLimiter } from "../../ports/rate-limiter.js";
 import { assertCosts, decide, type LimitRequest, type LimitResult, windowOf } from "../../ratelimit/limits.js";
-import type { RedisClient } from "./redis-connection.js";
+import { isCluster, type RedisClient } from "./redis-connection.js";
 import { redisCall } from "./redis-errors.js";
 
 /** Counters outlive their window by this much, so that a late reader still finds them. */
@@ -23,7 +23,10 @@ const MAX_BATCH = 1_000;
  * (many verifications of a hot key, or every descriptor of one ShouldRateLimit)
  * goes to Redis together, in one script call: one round trip per turn rather
  * than one per counter, and the counts stay exact because the script takes
- * them one after another.
+ * them one after another. On a cluster a script may touch one slot only, so
+ * the turn's verifications go in one script call per subject (its counters
+ * share the subject's hash tag); node-redis sends the calls of one turn to each
+ * node together, so that is still one round trip per node.
  */
 export class RedisRateLimiter implements RateLimiter {
   private waiting: Waiting[] = [];
@@ -43,7 +46,9 @@ export class RedisRateLimiter implements RateLimiter {
     const queue = this.waiting;
     this.waiting = [];
     const batches = [];
-    for (let i = 0; i < queue.length; i += MAX_BATCH) batches.push(this.send(queue.slice(i, i + MAX_BATCH)));
+    for (const group of isCluster(this.client) ? bySubject(queue) : [queue]) {
+      for (let i = 0; i < group.length; i += MAX_BATCH) batches.push(this.send(group.slice(i, i + MAX_BATCH)));
+    }
     await Promise.all(batches);
   }
 
@@ -55,7 +60,7 @@ export class RedisRateLimiter implements RateLimiter {
       args.push(String(limits.length));
       for (const limit of limits) {
         const window = windowOf(now, limit.durationMs);
-        // One hash tag per subject keeps its counters together (a Redis Cluster would need batches split by slot).
+        // One hash tag per subject keeps its counters in one slot.
         const key = `kw:rl:{${subject}}:${limit.name}:${limit.durationMs}:${window.start}`;
         let index = indexOf.get(key);
         if (index === undefined) {
@@ -74,4 +79,15 @@ export class RedisRateLimiter implements RateLimiter {
       for (const { reject } of batch) reject(error);
     }
   }
+}
+
+/** The verifications asked for each subject, in the order they were asked. */
+function bySubject(queue: readonly Waiting[]): Waiting[][] {
+  const groups = new Map<string, Waiting[]>();
+  for (const waiting of queue) {
+    const group = groups.get(waiting.subject);
+    if (group) group.push(waiting);
+    else groups.set(waiting.subject, [waiting]);
+  }
+  return [...groups.values()];
 }
