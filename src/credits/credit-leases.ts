@@ -75,10 +75,13 @@ export class CreditLeases implements CreditSpender {
   }
 
   /**
-   * The key's credits were changed on this replica (UpdateCredits, UpdateKey):
-   * its lease goes back (a void one gives nothing) and what was known is forgotten.
+   * Gives this replica's lease on the key back (a void one gives nothing) and
+   * forgets what it knew of the balance: after its credits were changed here
+   * (UpdateCredits, UpdateKey), and before the key is read (GetKey), so that
+   * what this replica shows and spends next is the store's count.
    */
-  changed(keyId: string): Promise<void> {
+  release(keyId: string): Promise<void> {
+    if (!this.keys.has(keyId)) return Promise.resolve();
     return this.queued(keyId, async (state) => {
       await this.end(keyId, state);
       state.pool = undefined;

@@ -148,12 +148,12 @@ describe("credit leases", () => {
               replicas[step.replica] = replica(store, `r${crashes}`, clock);
             } else if (step.action === "add") {
               await store.changeCredits(record.keyId, { add: 10 });
-              await leases.changed(record.keyId);
+              await leases.release(record.keyId);
               granted += 10;
             } else if (step.action === "set") {
               // Every replica hears of it here, as the one making it does; the store voids the others' leases.
               await store.changeCredits(record.keyId, { set: 20 });
-              await Promise.all(replicas.map((each) => each.leases.changed(record.keyId)));
+              await Promise.all(replicas.map((each) => each.leases.release(record.keyId)));
               [granted, admitted, crashes] = [20, 0, 0];
             } else if ((await leases.spend(record, step.cost, clock.now)).spent) admitted += step.cost;
             expect(admitted).toBeLessThanOrEqual(granted);
