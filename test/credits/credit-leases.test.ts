@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
 import { CreditLeases, type CreditWrite } from "../../src/credits/credit-leases.js";
+import { tellCreditChanges } from "../../src/credits/tell-credit-changes.js";
 import type { KeyRecord } from "../../src/keys/key-record.js";
 import { createLogger } from "../../src/observability/logger.js";
 import type { KeyStore } from "../../src/ports/key-store.js";
@@ -235,5 +236,25 @@ describe("credit leases", () => {
     await store.changeCredits(record.keyId, { add: 5 });
     clock.now += 100;
     expect((await leases.spend(record, 1, clock.now)).spent).toBe(true);
+  });
+});
+
+describe("the key service's store", () => {
+  it("gives this replica's lease back before a key is read and after its credits are set", async () => {
+    const store = new MemoryKeyStore();
+    const clock = new TestClock(Date.parse("2026-03-01T12:00:00Z"));
+    const record = await keyWith(store, { remaining: 1_000 });
+    const { leases } = replica(store, "a", clock);
+    const service = tellCreditChanges(store, leases);
+    for (let i = 0; i < 10; i++) await leases.spend(record, 1, clock.tick(1));
+    expect(leases.leased).toBe(1);
+    expect((await service.get(record.keyId))?.remaining).toBe(990);
+    expect(leases.leased).toBe(0);
+    for (let i = 0; i < 10; i++) await leases.spend(record, 1, clock.tick(1));
+    expect(await service.changeCredits(record.keyId, { set: 3 })).toBe(3);
+    // At once, not after a lease renewal: the lease taken before the set is no longer spent.
+    let admitted = 0;
+    while ((await leases.spend(record, 1, clock.tick(1))).spent) admitted += 1;
+    expect(admitted).toBe(3);
   });
 });

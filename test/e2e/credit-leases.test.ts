@@ -26,9 +26,11 @@ let replicas: KeywardProcess[];
 let a: RouteClient;
 let b: RouteClient;
 
+let env: Record<string, string>;
+
 beforeAll(async () => {
   [mongo, redis] = await Promise.all([startTestMongo(), startPrivateRedis()]);
-  const env = {
+  env = {
     MONGODB_URI: mongo.uri,
     MONGODB_DATABASE: mongo.database,
     REDIS_URL: redis.url,
@@ -153,6 +155,27 @@ describe("credits leased by two replicas", () => {
     expect(run.admitted).toBe(CREDITS);
     expect((await a.call(K.getKey, { keyId })).key?.remaining).toBe(0n);
   }, 120_000);
+
+  it("give a lease back when a replica stops gracefully (SIGTERM): nothing is lost", async () => {
+    const third = await startKeywardProcess("node", ["dist/src/main.js"], env);
+    const c = connectRoute("grpc-js → gRPC port", { ...third, rootKey });
+    try {
+      const { key, keyId } = await a.call(K.createKey, { name: "spent, then stopped", remaining: 1_000n });
+      // Verify on c until it holds part of a lease (the store counts fewer than were spent as unleased).
+      let spent = 0;
+      const unleased = async () => Number((await a.call(K.getKey, { keyId })).key?.remaining);
+      while (spent < 900 && (spent < 20 || (await unleased()) === 1_000 - spent)) {
+        for (let i = 0; i < 10; i++) expect((await c.call(K.verifyKey, { key })).valid).toBe(true);
+        spent += 10;
+      }
+      expect(await unleased()).toBeLessThan(1_000 - spent);
+      expect(await third.signal("SIGTERM")).toBe(0);
+      expect(await unleased()).toBe(1_000 - spent);
+    } finally {
+      c.close();
+      if (third.child.exitCode === null) await third.signal("SIGKILL");
+    }
+  }, 60_000);
 
   // Last: it kills replica b.
   it("lose at most the killed replica's lease when one is SIGKILLed in the middle, and never admit more", async () => {
