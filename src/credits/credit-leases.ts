@@ -156,6 +156,10 @@ export class CreditLeases implements CreditSpender {
       const take = fitted === 0 && guess ? Math.max(cost, 1) : fitted;
       if (take === 0) break;
       const leaseId = `${++this.sequence}`;
+      // Once the write is sent the current lease may have ended (a lost answer tells nothing): stop spending it
+      // unless the store says it still stands.
+      const standing = state.lease;
+      state.lease = undefined;
       this.deps.onWrite?.("lease");
       const outcome = await ledger.leaseCredits(keyId, {
         holder: this.deps.holder,
@@ -180,10 +184,8 @@ export class CreditLeases implements CreditSpender {
         state.lastSpendAt = now;
         return { spent: true, remaining: pool + take - cost };
       }
-      if (outcome.previousVoid) {
-        previous = undefined;
-        state.lease = undefined;
-      }
+      if (outcome.previousVoid) previous = undefined;
+      else state.lease = standing;
     }
     state.pool = pool;
     state.emptyAt = now;

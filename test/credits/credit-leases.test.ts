@@ -239,6 +239,39 @@ describe("credit leases", () => {
   });
 });
 
+describe("a lease write whose answer is lost", () => {
+  it("ends the lease it renewed: what went back is never spent here as well", async () => {
+    const store = new MemoryKeyStore();
+    const clock = new TestClock(Date.parse("2026-03-01T12:00:00Z"));
+    const record = await keyWith(store, { remaining: 100 });
+    let loseAnswers = false;
+    // The store applies the write, then the connection drops before the answer arrives.
+    const flaky: KeyStore = Object.assign(Object.create(store) as KeyStore, {
+      async leaseCredits(keyId: string, request: Parameters<KeyStore["leaseCredits"]>[1]) {
+        const outcome = await store.leaseCredits(keyId, request);
+        if (loseAnswers) throw new Error("connection reset");
+        return outcome;
+      },
+    });
+    const { leases } = replica(flaky, "a", clock);
+    let admitted = 0;
+    const spend = async (cost: number) => {
+      try {
+        if ((await leases.spend(record, cost, clock.tick(1))).spent) admitted += cost;
+      } catch {}
+    };
+    await spend(1);
+    await spend(1); // a lease of 25 (a quarter of 99), 24 left
+    loseAnswers = true;
+    await spend(30); // renewal: 24 go back, 30 are taken; the answer is lost
+    loseAnswers = false;
+    for (let i = 0; i < 200; i++) await spend(1);
+    await leases.stop();
+    expect(admitted + ((await store.get(record.keyId))?.remaining ?? 0)).toBeLessThanOrEqual(100);
+    expect(admitted).toBe(100 - 30);
+  });
+});
+
 describe("the key service's store", () => {
   it("gives this replica's lease back before a key is read and after its credits are set", async () => {
     const store = new MemoryKeyStore();
