@@ -112,10 +112,11 @@ export class CreditLeases implements CreditSpender {
     const periodStart = refillDue(record, now);
     if (periodStart) {
       await applyDueRefill(ledger, record, now);
-      // A refill (here or elsewhere) voided leases taken before it: stop spending this one.
-      if (state.lease && state.lease.grantedAt < periodStart.getTime()) await this.end(record.keyId, state);
       state.emptyAt = undefined;
     }
+    // A refill (here or elsewhere, as the record tells) voided leases taken before it: stop spending this one.
+    const refilledBy = Math.max(periodStart?.getTime() ?? 0, record.refill?.lastRefilledAt?.getTime() ?? 0);
+    if (state.lease && state.lease.grantedAt < refilledBy) await this.end(record.keyId, state);
     const lease = state.lease;
     const known = (state.pool ?? 0) + (lease?.left ?? 0);
     if (cost === 0 && (lease || state.pool !== undefined)) return { spent: true, remaining: known };

@@ -225,6 +225,29 @@ describe("credit leases", () => {
     expect(admitted).toBe(50);
   });
 
+  it("stops spending a lease taken before a refill another replica made, once the record shows it", async () => {
+    const store = new MemoryKeyStore();
+    const clock = new TestClock(Date.parse("2026-03-01T23:59:59Z"));
+    const refill = {
+      interval: "daily" as const,
+      amount: 50,
+      refillDay: 0,
+      lastRefilledAt: new Date(clock.now - 60_000),
+    };
+    const record = await keyWith(store, { remaining: 1_000, refill });
+    const { leases } = replica(store, "a", clock);
+    for (let i = 0; i < 20; i++) await leases.spend(record, 1, clock.tick(1));
+    expect(leases.leased).toBe(1);
+    // Past midnight another replica performs the refill; the cache then carries the record it wrote.
+    const refilledAt = new Date(Date.parse("2026-03-02T00:00:01Z"));
+    expect(await store.refillCredits(record.keyId, 50, new Date("2026-03-02T00:00:00Z"), refilledAt)).toBe(true);
+    const refreshed = { ...record, refill: { ...refill, lastRefilledAt: refilledAt } };
+    clock.now = refilledAt.getTime();
+    let admitted = 0;
+    for (let i = 0; i < 100; i++) if ((await leases.spend(refreshed, 1, clock.tick(1))).spent) admitted += 1;
+    expect(admitted).toBe(50);
+  });
+
   it("answers refused at once when the store had too few, then asks again after 100 ms", async () => {
     const store = new MemoryKeyStore();
     const clock = new TestClock(Date.parse("2026-03-01T12:00:00Z"));
