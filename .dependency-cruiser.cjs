@@ -5,7 +5,7 @@
  */
 const DOMAIN = "^src/(keys|keyspaces|auth|ratelimit|audit)/";
 const OUTER =
-  "^src/(ports|adapters|cache|usage|verification|services|envoy|chain|transport|observability|composition|cli)/|^src/main";
+  "^src/(ports|adapters|cache|credits|usage|verification|services|envoy|chain|transport|observability|composition|cli)/|^src/main";
 
 module.exports = {
   forbidden: [

@@ -5,7 +5,8 @@ import type { VerificationCache } from "./verification-cache.js";
  * The key store as the application uses it: lookups by hash through the
  * verification cache, and every change to a key (update, delete, refill)
  * told to the cache, which drops and replaces the copies of every replica.
- * Everything else goes to the store as it is.
+ * Everything else goes to the store as it is: credit leases too, which
+ * change no key's state that a cache holds (a replica's lease is its own).
  */
 export function propagateChanges(store: KeyStore, cache: VerificationCache): KeyStore {
   return {
@@ -15,6 +16,8 @@ export function propagateChanges(store: KeyStore, cache: VerificationCache): Key
     list: (query) => store.list(query),
     spendCredits: (keyId, cost) => store.spendCredits(keyId, cost),
     changeCredits: (keyId, change) => store.changeCredits(keyId, change),
+    leaseCredits: (keyId, request) => store.leaseCredits(keyId, request),
+    returnCredits: (keyId, holder, leaseId, unspent) => store.returnCredits(keyId, holder, leaseId, unspent),
     recordUsage: (updates) => store.recordUsage(updates),
     findByHash: (hash) => cache.findByHash(hash),
     async update(keyId, changes) {

@@ -50,6 +50,8 @@ export interface Config {
   readonly ratelimitFallback: "local" | "deny";
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly degradedTtlMs: number };
   readonly usageFlushMs: number;
+  /** How replicas lease blocks of a key's credits (src/credits/credit-leases.ts). */
+  readonly creditLeases: { readonly max: number; readonly ttlMs: number; readonly idleMs: number };
   readonly audit: {
     /** Days the audit log keeps an event; 0 keeps events for ever. */
     readonly retentionDays: number;
@@ -142,6 +144,9 @@ const schema = z.object({
   KEYWARD_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   KEYWARD_CACHE_DEGRADED_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   KEYWARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  KEYWARD_CREDIT_LEASE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  KEYWARD_CREDIT_LEASE_TTL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  KEYWARD_CREDIT_LEASE_IDLE_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   KEYWARD_AUDIT_RETENTION_DAYS: z.coerce
     .number({ error: "must be a whole number of days (0 keeps events for ever)" })
     .int("must be a whole number of days (0 keeps events for ever)")
@@ -290,6 +295,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       degradedTtlMs: settings.KEYWARD_CACHE_DEGRADED_TTL_MS,
     },
     usageFlushMs: settings.KEYWARD_USAGE_FLUSH_MS,
+    creditLeases: Object.freeze({
+      max: settings.KEYWARD_CREDIT_LEASE_MAX,
+      ttlMs: settings.KEYWARD_CREDIT_LEASE_TTL_MS,
+      idleMs: settings.KEYWARD_CREDIT_LEASE_IDLE_MS,
+    }),
     audit: Object.freeze({
       retentionDays: settings.KEYWARD_AUDIT_RETENTION_DAYS,
       refusalIntervalMs: settings.KEYWARD_AUDIT_REFUSAL_INTERVAL_MS,

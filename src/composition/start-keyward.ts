@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { monotonicFactory, ulid } from "ulid";
 import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
@@ -18,6 +19,8 @@ import { createObservation } from "../chain/observation.js";
 import { RefusalAudit } from "../chain/refusal-audit.js";
 import { createRootKeyAuthenticator } from "../chain/root-key-authenticator.js";
 import { createValidation } from "../chain/validation.js";
+import { CreditLeases } from "../credits/credit-leases.js";
+import { tellCreditChanges } from "../credits/tell-credit-changes.js";
 import { createExtAuthzService } from "../envoy/ext-authz-service.js";
 import { createRatelimitService } from "../envoy/ratelimit-service.js";
 import { type Clock, systemClock } from "../keys/clock.js";
@@ -138,8 +141,19 @@ export async function startKeyward({
     createMethodAuthorization({ needsPrincipal: needsRootKey }),
     createValidation(),
   ];
+  // A new holder id at every start: a restarted replica never takes over what a dead one leased.
+  const credits = new CreditLeases({
+    ledger: stores.keys,
+    holder: randomBytes(8).toString("hex"),
+    settings: config.creditLeases,
+    clock,
+    logger,
+    onWrite: (write) => metrics.creditWrite(write),
+  });
+  credits.start();
   const verify = createVerification({
     keys: stores.keys,
+    credits,
     keyspaceRoles: createKeyspaceRoles(stores.keyspaces),
     hasher,
     imported: { rules: createImportedKeyRules(stores.keyspaces), hasher: importedHasher },
@@ -155,7 +169,7 @@ export async function startKeyward({
   });
   const failures = createFailureCounter(config.verifyFailuresPerMinute, clock);
   const keyService = createKeyService({
-    keys: stores.keys,
+    keys: tellCreditChanges(stores.keys, credits),
     keyspaces: stores.keyspaces,
     hasher,
     importedHasher,
@@ -206,7 +220,8 @@ export async function startKeyward({
   /** Stops what runs in the background and closes the stores: the end of a stop, or of a start that failed. */
   const release = async () => {
     faultLog.stop();
-    await Promise.all([refusals.stop(), usage.stop()]);
+    // Leases go back before the stores close (after calls drained): a graceful stop loses no credits.
+    await Promise.all([refusals.stop(), usage.stop(), credits.stop()]);
     await stores.close();
   };
   const grpc = await listenGrpc(

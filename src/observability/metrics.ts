@@ -46,6 +46,12 @@ export class Metrics {
     labelNames: ["kind"],
     registers: [this.registry],
   });
+  private readonly creditWrites = new Counter({
+    name: "keyward_credit_writes_total",
+    help: "Credit writes sent to the key store, by operation: spend (a key spent now and then), lease (taking or renewing a block of credits), return (giving a lease back).",
+    labelNames: ["operation"],
+    registers: [this.registry],
+  });
   private readonly dependencyUp = new Gauge({
     name: "keyward_dependency_up",
     help: "1 when the dependency answered its last health check, 0 when it did not.",
@@ -88,6 +94,10 @@ export class Metrics {
 
   redisRejected(kind: "cache" | "message"): void {
     this.redisRejections.labels(kind).inc();
+  }
+
+  creditWrite(operation: "spend" | "lease" | "return"): void {
+    this.creditWrites.labels(operation).inc();
   }
 
   dependency(name: string, up: boolean, seconds: number): void {

@@ -7,12 +7,12 @@ import { checkKey, type KeyState } from "../keys/key-checks.js";
 import type { ImportedKeyHasher, KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
 import type { KeyRecord, UsageOutcome } from "../keys/key-record.js";
+import { nextRefillAt } from "../keys/refill.js";
 import type { Role } from "../keyspaces/keyspace-record.js";
-import type { CreditLedger } from "../ports/credit-ledger.js";
 import type { KeyLookup } from "../ports/key-records.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import { type LimitResult, limitsFor } from "../ratelimit/limits.js";
-import { spendCredits } from "./credits.js";
+import type { CreditSpender } from "./credits.js";
 import type { ImportedKeyRules } from "./imported-keys.js";
 import type { VerificationRequest } from "./verification-request.js";
 import type { VerifierScope } from "./verifier-scope.js";
@@ -32,7 +32,9 @@ export interface Verification {
 }
 
 export interface VerificationDeps {
-  readonly keys: KeyLookup & Pick<CreditLedger, "spendCredits" | "refillCredits">;
+  readonly keys: KeyLookup;
+  /** Spends the credits of keys with a credit limit (the replica's credit leases). */
+  readonly credits: CreditSpender;
   /** A keyspace's roles, to expand a key's roles into permissions (cached by the caller). */
   readonly keyspaceRoles: (keyspaceId: string) => Promise<readonly Role[]>;
   readonly hasher: KeyHasher;
@@ -57,7 +59,7 @@ const NOT_FOUND: Verification = Object.freeze({ status: "notFound", ratelimits: 
  * never reaches a store, and a key of a keyspace the caller may not verify in
  * is as good as missing. Then, in order: revoked → disabled → expired →
  * permissions → rate limits → credits. Only keys with rate limits touch the
- * limiter, and only keys with credits touch the key store for writing.
+ * limiter, and only keys with credits spend them (through the replica's leases).
  */
 export function createVerification(deps: VerificationDeps): Verify {
   return async (request, scope) => {
@@ -85,9 +87,9 @@ export function createVerification(deps: VerificationDeps): Verify {
     }
     let credits: Verification["credits"];
     if (status === "valid" && record.remaining !== undefined) {
-      const spend = await spendCredits(deps.keys, record, request.cost, now);
+      const spend = await deps.credits.spend(record, request.cost, now);
       if (!spend.spent) status = "usageExceeded";
-      credits = { remaining: spend.remaining, refillAt: spend.refillAt };
+      credits = { remaining: spend.remaining, refillAt: record.refill && nextRefillAt(record.refill, now) };
     }
     deps.recordUsage(record.keyId, status, now);
     deps.observe(status);

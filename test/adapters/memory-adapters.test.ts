@@ -2,12 +2,18 @@ import { MemoryAuditEvents } from "../../src/adapters/memory/memory-audit-events
 import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
 import { MemoryKeyspaceRecords } from "../../src/adapters/memory/memory-keyspace-records.js";
 import { auditStoreContract } from "./audit-events-contract.js";
+import { creditLedgerContract } from "./credit-ledger-contract.js";
 import { keyStoreContract } from "./key-store-contract.js";
 import { keyspaceStoreContract } from "./keyspace-records-contract.js";
 
 const nothingToClean = async () => {};
 
 keyStoreContract("memory", async () => ({
+  store: new MemoryKeyStore(),
+  enforcesUniqueness: true,
+  cleanup: nothingToClean,
+}));
+creditLedgerContract("memory", async () => ({
   store: new MemoryKeyStore(),
   enforcesUniqueness: true,
   cleanup: nothingToClean,

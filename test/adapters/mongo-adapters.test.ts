@@ -5,6 +5,7 @@ import { MongoKeyspaceRecords } from "../../src/adapters/mongo/mongo-keyspace-re
 import { createLogger } from "../../src/observability/logger.js";
 import { openTestDatabase } from "../support/mongo.js";
 import { auditStoreContract } from "./audit-events-contract.js";
+import { creditLedgerContract } from "./credit-ledger-contract.js";
 import { keyStoreContract } from "./key-store-contract.js";
 import { keyspaceStoreContract } from "./keyspace-records-contract.js";
 
@@ -12,6 +13,11 @@ import { keyspaceStoreContract } from "./keyspace-records-contract.js";
 const adapter = process.env.MONGODB_URI ? "mongodb (MONGODB_URI)" : "mongodb (stand-in)";
 
 keyStoreContract(adapter, async () => {
+  const database = await openTestDatabase();
+  const store = await MongoKeyStore.open(database.db, createLogger("silent"));
+  return { store, enforcesUniqueness: database.real, cleanup: database.close };
+});
+creditLedgerContract(adapter, async () => {
   const database = await openTestDatabase();
   const store = await MongoKeyStore.open(database.db, createLogger("silent"));
   return { store, enforcesUniqueness: database.real, cleanup: database.close };

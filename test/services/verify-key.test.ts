@@ -14,6 +14,7 @@ import { Metrics } from "../../src/observability/metrics.js";
 import { createFailureCounter } from "../../src/ratelimit/failure-counter.js";
 import { createVerifyKey } from "../../src/services/verify-key.js";
 import { UsageRecorder } from "../../src/usage/usage-recorder.js";
+import { directCredits } from "../../src/verification/credits.js";
 import { createVerification } from "../../src/verification/verification.js";
 import { createVerifierScopes } from "../../src/verification/verifier-scope.js";
 import { cachedKeyStore } from "../support/cached-key-store.js";
@@ -49,6 +50,7 @@ function pipeline() {
   const metrics = new Metrics();
   const verification = createVerification({
     keys,
+    credits: directCredits(keys),
     keyspaceRoles: createKeyspaceRoles(countedKeyspaces, 200),
     hasher,
     clock: Date.now,

@@ -1,6 +1,7 @@
 import { assertCost } from "../../keys/cost.js";
+import { assertLeaseHolder } from "../../keys/credit-lease.js";
 import { type KeyChanges, type KeyRecord, secretHashes } from "../../keys/key-record.js";
-import type { CreditChange, CreditSpend } from "../../ports/credit-ledger.js";
+import type { CreditChange, CreditSpend, LeaseOutcome, LeaseRequest } from "../../ports/credit-ledger.js";
 import type { KeyQuery } from "../../ports/key-records.js";
 import type { KeyStore } from "../../ports/key-store.js";
 import { keyspacePasses } from "../../ports/keyspace-filter.js";
@@ -16,6 +17,8 @@ export class MemoryKeyStore implements KeyStore {
   private readonly keyIdByHash = new Map<string, string>();
   /** The latest usage batch ids each key applied, as MongoDB keeps them in `usageBatches`. */
   private readonly usageBatches = new Map<string, string[]>();
+  /** Each key's outstanding credit leases by holder, as MongoDB keeps them in `creditLeases`. */
+  private readonly leases = new Map<string, Map<string, { leaseId: string; amount: number; expiresAt: Date }>>();
 
   async insert(record: KeyRecord): Promise<void> {
     if (this.records.has(record.keyId)) throw new DuplicateRecordError("key id");
@@ -55,6 +58,7 @@ export class MemoryKeyStore implements KeyStore {
     const current = this.records.get(keyId);
     if (!current) return undefined;
     const next: KeyRecord = { ...current, ...structuredClone(changes) };
+    if ("remaining" in changes) this.leases.delete(keyId);
     this.forget(current);
     this.store(next);
     return structuredClone(next);
@@ -75,6 +79,7 @@ export class MemoryKeyStore implements KeyStore {
     if (!record?.refill || record.remaining === undefined || (last && last >= periodStart)) return false;
     record.remaining = amount;
     record.refill = { ...record.refill, lastRefilledAt: now };
+    this.leases.delete(keyId);
     return true;
   }
 
@@ -82,7 +87,41 @@ export class MemoryKeyStore implements KeyStore {
     const record = this.records.get(keyId);
     if (record?.remaining === undefined) return undefined;
     record.remaining = "add" in change ? record.remaining + change.add : change.set;
+    if ("set" in change) this.leases.delete(keyId);
     return record.remaining;
+  }
+
+  async leaseCredits(keyId: string, request: LeaseRequest): Promise<LeaseOutcome | undefined> {
+    assertCost(request.take);
+    assertLeaseHolder(request.holder);
+    if (request.previous) assertCost(request.previous.unspent);
+    const record = this.records.get(keyId);
+    if (record?.remaining === undefined) return undefined;
+    const held = this.leases.get(keyId) ?? new Map();
+    const previous = request.previous && held.get(request.holder);
+    const previousVoid = request.previous !== undefined && previous?.leaseId !== request.previous.leaseId;
+    const giveBack = previousVoid ? 0 : (request.previous?.unspent ?? 0);
+    if (previousVoid || record.remaining + giveBack < request.take) {
+      return { granted: false, remaining: record.remaining, previousVoid };
+    }
+    record.remaining += giveBack - request.take;
+    for (const [holder, lease] of held) {
+      if (holder !== request.holder && lease.expiresAt < request.dropExpiredBefore) held.delete(holder);
+    }
+    held.set(request.holder, { leaseId: request.leaseId, amount: request.take, expiresAt: request.expiresAt });
+    this.leases.set(keyId, held);
+    return { granted: true, remaining: record.remaining, previousVoid: false };
+  }
+
+  async returnCredits(keyId: string, holder: string, leaseId: string, unspent: number): Promise<boolean> {
+    assertCost(unspent);
+    assertLeaseHolder(holder);
+    const record = this.records.get(keyId);
+    const held = this.leases.get(keyId);
+    if (record?.remaining === undefined || held?.get(holder)?.leaseId !== leaseId) return false;
+    held.delete(holder);
+    record.remaining += unspent;
+    return true;
   }
 
   async recordUsage(updates: readonly UsageUpdate[]): Promise<void> {
@@ -104,6 +143,7 @@ export class MemoryKeyStore implements KeyStore {
   async delete(keyId: string): Promise<boolean> {
     const record = this.records.get(keyId);
     if (record) this.forget(record);
+    this.leases.delete(keyId);
     return record !== undefined;
   }
 

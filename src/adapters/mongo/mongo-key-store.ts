@@ -1,9 +1,10 @@
 import { type Collection, type Db, type Filter, MongoBulkWriteError } from "mongodb";
 import { assertCost } from "../../keys/cost.js";
+import { assertLeaseHolder, isLeaseHolder } from "../../keys/credit-lease.js";
 import type { KeyChanges, KeyRecord } from "../../keys/key-record.js";
 import type { Logger } from "../../observability/logger.js";
 import { CorruptRecordError } from "../../ports/corrupt-record-error.js";
-import type { CreditChange, CreditSpend } from "../../ports/credit-ledger.js";
+import type { CreditChange, CreditSpend, LeaseOutcome, LeaseRequest } from "../../ports/credit-ledger.js";
 import type { KeyQuery } from "../../ports/key-records.js";
 import type { KeyStore } from "../../ports/key-store.js";
 import { DuplicateRecordError } from "../../ports/store-errors.js";
@@ -14,6 +15,19 @@ import { mongoCall, translateMongoError } from "./mongo-errors.js";
 
 const COLLECTION = "keys";
 const DUPLICATE_KEY = 11000;
+
+/**
+ * Credit leases sit on the key document beside `remaining`, by holder
+ * (`creditLeases.<holder>`), outside the record: they never reach a cache.
+ */
+interface StoredLease {
+  readonly leaseId: string;
+  readonly amount: number;
+  readonly expiresAt: Date;
+}
+type LeasesDocument = { remaining?: number; creditLeases?: Record<string, StoredLease> };
+/** Clearing the leases voids them: what they held is not given back. */
+const VOID_LEASES = { creditLeases: "" } as const;
 
 /**
  * Key records in a MongoDB collection. Every method is a single-document
@@ -99,9 +113,10 @@ export class MongoKeyStore implements KeyStore {
   }
 
   async update(keyId: string, changes: KeyChanges): Promise<KeyRecord | undefined> {
-    const document = await mongoCall(() =>
-      this.keys.findOneAndUpdate({ keyId }, toUpdate(changes), { returnDocument: "after" }),
-    );
+    const update = toUpdate(changes);
+    // Credits set by hand void every lease, as changeCredits with `set` does.
+    if ("remaining" in changes) update.$unset = { ...update.$unset, ...VOID_LEASES };
+    const document = await mongoCall(() => this.keys.findOneAndUpdate({ keyId }, update, { returnDocument: "after" }));
     return document ? fromDocument(document) : undefined;
   }
 
@@ -131,14 +146,15 @@ export class MongoKeyStore implements KeyStore {
             { "refill.lastRefilledAt": { $exists: false }, refill: { $exists: true } },
           ],
         },
-        { $set: { remaining: amount, "refill.lastRefilledAt": now } },
+        { $set: { remaining: amount, "refill.lastRefilledAt": now }, $unset: VOID_LEASES },
       ),
     );
     return result.modifiedCount === 1;
   }
 
   async changeCredits(keyId: string, change: CreditChange): Promise<number | undefined> {
-    const update = "add" in change ? { $inc: { remaining: change.add } } : { $set: { remaining: change.set } };
+    const update =
+      "add" in change ? { $inc: { remaining: change.add } } : { $set: { remaining: change.set }, $unset: VOID_LEASES };
     const document = await mongoCall(() =>
       this.keys.findOneAndUpdate({ keyId, remaining: { $exists: true } }, update, {
         returnDocument: "after",
@@ -146,6 +162,75 @@ export class MongoKeyStore implements KeyStore {
       }),
     );
     return document?.remaining;
+  }
+
+  async leaseCredits(keyId: string, request: LeaseRequest): Promise<LeaseOutcome | undefined> {
+    assertCost(request.take);
+    if (request.previous) assertCost(request.previous.unspent);
+    const field = `creditLeases.${holderField(request.holder)}`;
+    const giveBack = request.previous?.unspent ?? 0;
+    const filter = {
+      keyId,
+      remaining: { $gte: request.take - giveBack },
+      ...(request.previous && { [`${field}.leaseId`]: request.previous.leaseId }),
+    };
+    const lease: StoredLease = { leaseId: request.leaseId, amount: request.take, expiresAt: request.expiresAt };
+    const granted = await mongoCall(() =>
+      this.leases.findOneAndUpdate(
+        filter,
+        { $inc: { remaining: giveBack - request.take }, $set: { [field]: lease } },
+        { returnDocument: "after", projection: { remaining: 1, creditLeases: 1 } },
+      ),
+    );
+    if (granted?.remaining !== undefined) {
+      await this.dropExpiredLeases(keyId, request.holder, granted.creditLeases, request.dropExpiredBefore);
+      return { granted: true, remaining: granted.remaining, previousVoid: false };
+    }
+    // Too few credits, a void previous lease, or no limit: say which, changing nothing.
+    const current = await mongoCall(() => this.leases.findOne({ keyId }, { projection: { remaining: 1, [field]: 1 } }));
+    if (current?.remaining === undefined) return undefined;
+    const standing = current.creditLeases?.[request.holder]?.leaseId;
+    const previousVoid = request.previous !== undefined && standing !== request.previous.leaseId;
+    return { granted: false, remaining: current.remaining, previousVoid };
+  }
+
+  async returnCredits(keyId: string, holder: string, leaseId: string, unspent: number): Promise<boolean> {
+    assertCost(unspent);
+    const field = `creditLeases.${holderField(holder)}`;
+    const result = await mongoCall(() =>
+      this.leases.updateOne(
+        { keyId, remaining: { $exists: true }, [`${field}.leaseId`]: leaseId },
+        { $inc: { remaining: unspent }, $unset: { [field]: "" } },
+      ),
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /**
+   * Drops leases of other holders that expired long ago (a replica that died
+   * holding them): what they held counts as spent. Only when there are such
+   * leases, and only if each is still the one seen, so a renewed lease stays.
+   */
+  private async dropExpiredLeases(
+    keyId: string,
+    holder: string,
+    leases: Record<string, StoredLease> | undefined,
+    before: Date,
+  ): Promise<void> {
+    const expired = Object.entries(leases ?? {}).filter(
+      ([other, lease]) => other !== holder && isLeaseHolder(other) && lease.expiresAt < before,
+    );
+    if (expired.length === 0) return;
+    const filter = Object.fromEntries(
+      expired.map(([other, lease]) => [`creditLeases.${other}.leaseId`, lease.leaseId]),
+    );
+    const unset = Object.fromEntries(expired.map(([other]) => [`creditLeases.${other}`, "" as const]));
+    await mongoCall(() => this.leases.updateOne({ keyId, ...filter }, { $unset: unset }));
+  }
+
+  /** The same collection, seen with the lease fields that records leave out. */
+  private get leases(): Collection<LeasesDocument & { keyId: string }> {
+    return this.keys as unknown as Collection<LeasesDocument & { keyId: string }>;
   }
 
   async recordUsage(updates: readonly UsageUpdate[]): Promise<void> {
@@ -189,4 +274,10 @@ export class MongoKeyStore implements KeyStore {
       return undefined;
     }
   }
+}
+
+/** A holder names a field: never a dot or a dollar sign. */
+function holderField(holder: string): string {
+  assertLeaseHolder(holder);
+  return holder;
 }
