@@ -1,5 +1,5 @@
-import type { KeyRecord } from "../keys/key-record.js";
 import { nextRefillAt, refillDue } from "../keys/refill.js";
+import type { VerifiableKey } from "../keys/verifiable-key.js";
 import type { CreditLedger } from "../ports/credit-ledger.js";
 
 /**
@@ -8,7 +8,7 @@ import type { CreditLedger } from "../ports/credit-ledger.js";
  */
 export async function applyDueRefill(
   keys: Pick<CreditLedger, "refillCredits">,
-  record: KeyRecord,
+  record: VerifiableKey,
   now: number,
 ): Promise<void> {
   const periodStart = refillDue(record, now);
@@ -20,7 +20,7 @@ export async function applyDueRefill(
 /** Takes `cost` credits from a key with a credit limit (after any due refill): whether it could, and what is left. */
 export async function spendCredits(
   keys: Pick<CreditLedger, "spendCredits" | "refillCredits">,
-  record: KeyRecord,
+  record: VerifiableKey,
   cost: number,
   now: number,
 ): Promise<{ spent: boolean; remaining: number; refillAt?: number | undefined }> {

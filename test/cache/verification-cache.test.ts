@@ -17,7 +17,7 @@ import { startTcpProxy } from "../support/tcp-proxy.js";
 import { waitFor } from "../support/wait-for.js";
 
 const silent = createLogger("silent");
-const settings: LocalCacheSettings = { maxEntries: 1_000, ttlMs: 60_000, degradedTtlMs: 300, absentTtlMs: 60_000 };
+const settings: LocalCacheSettings = { maxBytes: 16 * 2 ** 20, ttlMs: 60_000, degradedTtlMs: 300, absentTtlMs: 60_000 };
 const ttls = { absentMs: 60_000, tombstoneMs: 10_000 };
 const signer = createValueSigner({ current: "a secret every test replica shares, 32+ chars" });
 const ignoreRejections = () => {};
