@@ -1,8 +1,9 @@
 /**
  * `npm run bench:memory -- [keys] [rounds]`: how much memory one Keyward
  * process holds for many keys. Starts dist/src/main.js in dev mode (keys in
- * memory; with `--redis`, also Redis at 127.0.0.1:6379 or REDIS_URL, which
- * must be on loopback), creates `keys` keys (default 20,000) through the API,
+ * memory; with `--redis`, also a redis-server of its own on a free loopback
+ * port, or REDIS_URL, which must be on loopback), creates `keys` keys
+ * (default 20,000) through the API,
  * then verifies each of them `rounds` times (default 3). Prints the server's
  * RSS, V8 heap and off-heap memory when empty, after the keys were created,
  * and after the verifications, each as found and after a full garbage
@@ -12,6 +13,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createClient as createRedisClient } from "redis";
 import { VerifyCode } from "../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../gen/keyward/v1/key_service_pb.js";
 import { generateRootKey } from "../src/composition/bootstrap.js";
@@ -24,6 +26,8 @@ const META = { customer: "cus_0123456789abcdef", plan: "enterprise", region: "eu
 interface Options {
   readonly keys: number;
   readonly rounds: number;
+  readonly redis: boolean;
+  /** REDIS_URL, when given with --redis; otherwise the benchmark starts a redis-server of its own. */
   readonly redisUrl?: string | undefined;
   /** Extra settings for the server, as NAME=value arguments. */
   readonly env: Record<string, string>;
@@ -36,13 +40,11 @@ function readOptions(args: readonly string[]): Options {
       .filter((arg) => /^[A-Z_]+=/.test(arg))
       .map((arg) => [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]),
   );
-  let redisUrl: string | undefined;
-  if (args.includes("--redis")) {
-    redisUrl = process.env.REDIS_URL ?? `redis://${HOST}:6379`;
-    const host = new URL(redisUrl).hostname;
-    if (host !== HOST && host !== "localhost") throw new Error("bench:memory talks to Redis on 127.0.0.1 only");
+  const redisUrl = args.includes("--redis") ? process.env.REDIS_URL : undefined;
+  if (redisUrl && !["127.0.0.1", "localhost"].includes(new URL(redisUrl).hostname)) {
+    throw new Error("bench:memory talks to Redis on 127.0.0.1 only");
   }
-  return { keys: numbers[0] ?? 20_000, rounds: numbers[1] ?? 3, redisUrl, env };
+  return { keys: numbers[0] ?? 20_000, rounds: numbers[1] ?? 3, redis: args.includes("--redis"), redisUrl, env };
 }
 
 interface Server {
@@ -55,7 +57,7 @@ interface Server {
  * Starts Keyward on free loopback ports. `--expose-gc` and a SIGUSR2 handler
  * let the benchmark ask for a full collection before it reads the figures.
  */
-async function startServer(rootKey: string, options: Options): Promise<Server> {
+async function startServer(rootKey: string, options: Options, redisUrl: string | undefined): Promise<Server> {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const gcOnSignal = "data:text/javascript,process.on('SIGUSR2',()=>globalThis.gc())";
   const child = spawn(process.execPath, ["--expose-gc", "--import", gcOnSignal, "dist/src/main.js"], {
@@ -66,8 +68,8 @@ async function startServer(rootKey: string, options: Options): Promise<Server> {
       KEYWARD_GRPC_PORT: String(grpcPort),
       KEYWARD_HTTP_PORT: String(httpPort),
       KEYWARD_LOG_LEVEL: "warn",
-      ...(options.redisUrl
-        ? { REDIS_URL: options.redisUrl, KEYWARD_REDIS_SECRET: "the memory benchmark's redis secret, 32+ chars" }
+      ...(redisUrl
+        ? { REDIS_URL: redisUrl, KEYWARD_REDIS_SECRET: "the memory benchmark's redis secret, 32+ chars" }
         : {}),
       ...options.env,
     },
@@ -91,6 +93,8 @@ interface Memory {
   readonly heapUsed: number;
   readonly heapTotal: number;
   readonly external: number;
+  /** What the key cache holds by its own estimate (keyward_cache_bytes). */
+  readonly cache: number;
 }
 
 async function metrics(server: Server): Promise<string> {
@@ -113,6 +117,7 @@ async function memory(server: Server, collect: boolean): Promise<Memory> {
     heapUsed: gauge("nodejs_heap_size_used_bytes"),
     heapTotal: gauge("nodejs_heap_size_total_bytes"),
     external: gauge("nodejs_external_memory_bytes"),
+    cache: gauge("keyward_cache_bytes"),
   };
 }
 
@@ -133,16 +138,41 @@ async function inParallel(label: string, count: number, work: (index: number) =>
   return (performance.now() - started) / 1_000;
 }
 
+/** A redis-server of the benchmark's own on a free loopback port, without persistence; stopped at the end. */
+async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  const net = await import("node:net");
+  for (let waited = 0; ; waited += 50) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, HOST, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    if (open) return { url: `redis://${HOST}:${port}`, child };
+    if (child.exitCode !== null || waited > 10_000) throw new Error("redis-server did not start (is it installed?)");
+    await sleep(50);
+  }
+}
+
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2));
   const rootKey = generateRootKey();
-  const server = await startServer(rootKey, options);
-  const rows: [string, Memory][] = [];
-  const measure = async (label: string) => {
-    rows.push([label, await memory(server, false)]);
-    rows.push([`${label}, after GC`, await memory(server, true)]);
-  };
+  const redis = options.redis && !options.redisUrl ? await startRedis() : undefined;
+  const redisUrl = options.redisUrl ?? redis?.url;
+  let server: Server | undefined;
   try {
+    server = await startServer(rootKey, options, redisUrl);
+    const running = server;
+    const rows: [string, Memory][] = [];
+    const measure = async (label: string) => {
+      rows.push([label, await memory(running, false)]);
+      rows.push([`${label}, after GC`, await memory(running, true)]);
+    };
     const client = createClient(KeyService, createGrpcTransport({ baseUrl: `http://${HOST}:${server.grpcPort}` }));
     const headers = { authorization: `Bearer ${rootKey}` };
     await measure("empty");
@@ -161,25 +191,47 @@ async function main(): Promise<void> {
     });
     await measure(`verified ${options.rounds}× each`);
     print(options, rows, createSeconds, verifySeconds);
+    if (redisUrl) console.log(`\n${await redisPerKey(redisUrl)}`);
   } finally {
-    server.child.kill("SIGTERM");
+    server?.child.kill("SIGTERM");
+    redis?.child.kill("SIGTERM");
+  }
+}
+
+/** MEMORY USAGE of the cached keys Redis still holds (they live the cache TTL), over a sample of up to 500. */
+async function redisPerKey(url: string): Promise<string> {
+  const redis = createRedisClient({ url });
+  await redis.connect();
+  try {
+    const sizes: number[] = [];
+    for await (const names of redis.scanIterator({ MATCH: "kw:key:*", COUNT: 500 })) {
+      for (const name of names) {
+        const size = await redis.memoryUsage(name);
+        if (size !== null) sizes.push(size);
+      }
+      if (sizes.length >= 500) break;
+    }
+    sizes.sort((a, b) => a - b);
+    const median = sizes[Math.floor(sizes.length / 2)];
+    return `Redis: MEMORY USAGE of a cached key (kw:key:<hash>), median of ${sizes.length}: ${median ?? "–"} bytes`;
+  } finally {
+    redis.destroy();
   }
 }
 
 function print(options: Options, rows: [string, Memory][], createSeconds: number, verifySeconds: number): void {
-  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  const mib = (bytes: number) => (Number.isNaN(bytes) ? "–" : (bytes / 2 ** 20).toFixed(0));
   const settings = Object.entries(options.env).map(([name, value]) => `${name}=${value}`);
   console.log(
-    `\nKeyward, dev mode${options.redisUrl ? " with Redis" : ""}${settings.length ? ` (${settings.join(", ")})` : ""}: ` +
+    `\nKeyward, dev mode${options.redis ? " with Redis" : ""}${settings.length ? ` (${settings.join(", ")})` : ""}: ` +
       `${options.keys} keys created in ${createSeconds.toFixed(0)} s, ` +
       `verified ${options.rounds}× each in ${verifySeconds.toFixed(0)} s\n`,
   );
-  console.log("| state | RSS MiB | heap used MiB | heap total MiB | external MiB |");
-  console.log("| --- | ---: | ---: | ---: | ---: |");
+  console.log("| state | RSS MiB | heap used MiB | heap total MiB | external MiB | key cache MiB (estimate) |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const [label, figures] of rows) {
-    console.log(
-      `| ${label} | ${mib(figures.rss)} | ${mib(figures.heapUsed)} | ${mib(figures.heapTotal)} | ${mib(figures.external)} |`,
-    );
+    const cells = [figures.rss, figures.heapUsed, figures.heapTotal, figures.external, figures.cache].map(mib);
+    console.log(`| ${label} | ${cells.join(" | ")} |`);
   }
 }
 

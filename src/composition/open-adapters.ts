@@ -62,6 +62,7 @@ export async function openAdapters(config: Config, logger: Logger, metrics: Metr
   }
   if (!config.redisUrl) {
     const cache = new VerificationCache(records.keys, { settings: local, metrics, clock });
+    metrics.watchCacheBytes(() => cache.localBytes);
     return { ...records, keys: propagateChanges(records.keys, cache), cache, limiter: new MemoryRateLimiter() };
   }
   const redis = openRedis({ url: config.redisUrl, caFile: config.redisCaFile }, logger);
@@ -79,6 +80,7 @@ export async function openAdapters(config: Config, logger: Logger, metrics: Metr
     metrics,
     clock,
   });
+  metrics.watchCacheBytes(() => cache.localBytes);
   return {
     ...records,
     keys: propagateChanges(records.keys, cache),
