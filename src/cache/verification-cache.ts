@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import { type Clock, systemClock } from "../keys/clock.js";
 import { type KeyRecord, secretHashes } from "../keys/key-record.js";
-import { type VerifiableKey, verifiableKey } from "../keys/verifiable-key.js";
+import { sameVerifiableKey, type VerifiableKey, verifiableKey } from "../keys/verifiable-key.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { KeyLookup } from "../ports/key-records.js";
 import type { Invalidation, InvalidationBus, SharedKeyCache } from "../ports/shared-key-cache.js";
@@ -101,6 +101,8 @@ export class VerificationCache implements KeyLookup {
         sizeCalculation: (entry) => estimatedEntryBytes(entry.record),
         ...(settings.maxEntries ? { max: settings.maxEntries } : {}),
         ttl: settings.ttlMs,
+        // An expired entry stays until replaced or evicted, so that a key read again unchanged keeps its object.
+        noDeleteOnStaleGet: true,
         perf,
       });
     }
@@ -143,8 +145,22 @@ export class VerificationCache implements KeyLookup {
       return viewOf(await this.inner.findByHash(hash));
     }
     const ttl = this.ttlFor(record, readAt);
-    if (ttl > 0) this.local?.set(hash, { record }, { ttl });
-    return record;
+    if (ttl <= 0) return record;
+    const kept = this.renewed(hash, record);
+    this.local?.set(hash, { record: kept }, { ttl });
+    return kept;
+  }
+
+  /**
+   * The object already cached for the hash when the key read again says the
+   * same: the answers and encodings made from it (kept while it lives) are
+   * reused instead of made again at every renewal, which would fill V8's old
+   * generation with copies that die a TTL later. A change drops the entry
+   * first (apply), so a changed key always gets a new object.
+   */
+  private renewed(hash: string, record: VerifiableKey | undefined): VerifiableKey | undefined {
+    const previous = this.local?.peek(hash, { allowStale: true })?.record;
+    return previous && record && sameVerifiableKey(previous, record) ? previous : record;
   }
 
   /** Stops sending changes that have not reached Redis yet. */

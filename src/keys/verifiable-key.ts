@@ -57,3 +57,54 @@ export function verifiableKey(record: VerifiableKey): VerifiableKey {
     createdAt: record.createdAt,
   };
 }
+
+/**
+ * Whether two views say the same, field by field: a key read again unchanged
+ * can keep the object already cached, and with it the answers made from it.
+ */
+export function sameVerifiableKey(a: VerifiableKey, b: VerifiableKey): boolean {
+  return (
+    a.keyId === b.keyId &&
+    a.keyspaceId === b.keyspaceId &&
+    a.hash === b.hash &&
+    a.revoked === b.revoked &&
+    a.enabled === b.enabled &&
+    a.name === b.name &&
+    a.ownerId === b.ownerId &&
+    a.orgId === b.orgId &&
+    a.environment === b.environment &&
+    a.remaining === b.remaining &&
+    sameTime(a.expiresAt, b.expiresAt) &&
+    sameTime(a.createdAt, b.createdAt) &&
+    sameList(a.scopes, b.scopes, (x, y) => x === y) &&
+    sameList(a.roles, b.roles, (x, y) => x === y) &&
+    sameList(a.permissions, b.permissions, (x, y) => x === y) &&
+    sameList(a.retiredSecrets, b.retiredSecrets, (x, y) => x.hash === y.hash && sameTime(x.validUntil, y.validUntil)) &&
+    sameList(
+      a.ratelimits,
+      b.ratelimits,
+      (x, y) => x.name === y.name && x.limit === y.limit && x.durationMs === y.durationMs,
+    ) &&
+    sameRefill(a.refill, b.refill) &&
+    // Field order counts here: a meta written again in another order is a new object, which is only a missed reuse.
+    (a.meta === b.meta || JSON.stringify(a.meta) === JSON.stringify(b.meta))
+  );
+}
+
+function sameTime(a: Date | undefined, b: Date | undefined): boolean {
+  return a?.getTime() === b?.getTime();
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): boolean {
+  return a.length === b.length && a.every((item, i) => same(item, b[i] as T));
+}
+
+function sameRefill(a: VerifiableKey["refill"], b: VerifiableKey["refill"]): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.interval === b.interval &&
+    a.amount === b.amount &&
+    a.refillDay === b.refillDay &&
+    sameTime(a.lastRefilledAt, b.lastRefilledAt)
+  );
+}

@@ -84,3 +84,22 @@ describe("issue 11: the in-process cache is bounded in bytes", () => {
     expect(estimatedEntryBytes(undefined)).toBeGreaterThan(0);
   });
 });
+
+describe("issue 11: renewing an entry", () => {
+  it("keeps the cached object when the key read again is unchanged, so answers made from it live on", async () => {
+    let now = 1_000_000;
+    const store = new MemoryKeyStore();
+    const cache = cachedKeyStore(store, { settings: { ...settings, ttlMs: 1_000 }, clock: () => now });
+    const record = sampleRecord();
+    await store.insert(record);
+    const first = await cache.findByHash(record.hash);
+    now += 5_000; // expired: the next lookup reads the store again
+    const renewed = await cache.findByHash(record.hash);
+    expect(renewed).toBe(first);
+    await cache.update(record.keyId, { name: "renamed" });
+    now += 5_000;
+    const changed = await cache.findByHash(record.hash);
+    expect(changed).not.toBe(first);
+    expect(changed?.name).toBe("renamed");
+  });
+});
