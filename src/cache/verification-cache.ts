@@ -1,13 +1,18 @@
 import { LRUCache } from "lru-cache";
 import { type Clock, systemClock } from "../keys/clock.js";
 import { type KeyRecord, secretHashes } from "../keys/key-record.js";
+import { sameVerifiableKey, type VerifiableKey, verifiableKey } from "../keys/verifiable-key.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { KeyLookup } from "../ports/key-records.js";
 import type { Invalidation, InvalidationBus, SharedKeyCache } from "../ports/shared-key-cache.js";
+import { estimatedEntryBytes } from "./entry-size.js";
 
 /** How long this process trusts what it cached. */
 export interface LocalCacheSettings {
-  readonly maxEntries: number;
+  /** What the entries may take in memory, by their estimated size (answers made from them included); 0: no local cache. */
+  readonly maxBytes: number;
+  /** Deprecated (KEYWARD_CACHE_MAX_ENTRIES): a bound on the number of entries as well, when set. */
+  readonly maxEntries?: number | undefined;
   /** While invalidations arrive over the bus. */
   readonly ttlMs: number;
   /** While they do not (no Redis, or the subscription is down): the bound on staleness. */
@@ -17,9 +22,9 @@ export interface LocalCacheSettings {
 }
 
 /** What this process remembers for a hash: the record, or that there is none. */
-type Entry = { readonly record: KeyRecord | undefined };
+type Entry = { readonly record: VerifiableKey | undefined };
 /** An answer to a lookup, with when it was read from the key store. */
-type Found = { readonly record: KeyRecord | undefined; readonly readAt: number };
+type Found = { readonly record: VerifiableKey | undefined; readonly readAt: number };
 
 /** How often a change that could not reach Redis is sent again. */
 const RETRY_MS = 1_000;
@@ -90,7 +95,17 @@ export class VerificationCache implements KeyLookup {
     const { settings, bus } = options;
     this.clock = options.clock ?? systemClock;
     const perf = { now: this.clock };
-    if (settings.maxEntries > 0) this.local = new LRUCache({ max: settings.maxEntries, ttl: settings.ttlMs, perf });
+    if (settings.maxBytes > 0 && settings.maxEntries !== 0) {
+      this.local = new LRUCache({
+        maxSize: settings.maxBytes,
+        sizeCalculation: (entry) => estimatedEntryBytes(entry.record),
+        ...(settings.maxEntries ? { max: settings.maxEntries } : {}),
+        ttl: settings.ttlMs,
+        // An expired entry stays until replaced or evicted, so that a key read again unchanged keeps its object.
+        noDeleteOnStaleGet: true,
+        perf,
+      });
+    }
     // A change heard longer ago than the TTL cannot matter: every copy read before it is too old anyway.
     // Kept at least as long as a message counts as fresh, so that a replayed older one is still told apart.
     this.heard = new LRUCache({ max: 100_000, ttl: Math.max(settings.ttlMs, MESSAGE_FRESH_MS), perf });
@@ -112,7 +127,12 @@ export class VerificationCache implements KeyLookup {
     return this.generation;
   }
 
-  async findByHash(hash: string): Promise<KeyRecord | undefined> {
+  /** What this process's entries take, by their estimated size (at most the setting's bytes). */
+  get localBytes(): number {
+    return this.local?.calculatedSize ?? 0;
+  }
+
+  async findByHash(hash: string): Promise<VerifiableKey | undefined> {
     const cached = this.local?.get(hash);
     if (cached) {
       this.metrics?.cacheLookup("local");
@@ -122,11 +142,25 @@ export class VerificationCache implements KeyLookup {
     const { record, readAt } = await this.lookup(hash);
     if ((this.heard.get(hash)?.generation ?? -1) > started) {
       // Changed while we looked: the answer may predate the change. Ask the store itself, and keep nothing.
-      return this.inner.findByHash(hash);
+      return viewOf(await this.inner.findByHash(hash));
     }
     const ttl = this.ttlFor(record, readAt);
-    if (ttl > 0) this.local?.set(hash, { record }, { ttl });
-    return record;
+    if (ttl <= 0) return record;
+    const kept = this.renewed(hash, record);
+    this.local?.set(hash, { record: kept }, { ttl });
+    return kept;
+  }
+
+  /**
+   * The object already cached for the hash when the key read again says the
+   * same: the answers and encodings made from it (kept while it lives) are
+   * reused instead of made again at every renewal, which would fill V8's old
+   * generation with copies that die a TTL later. A change drops the entry
+   * first (apply), so a changed key always gets a new object.
+   */
+  private renewed(hash: string, record: VerifiableKey | undefined): VerifiableKey | undefined {
+    const previous = this.local?.peek(hash, { allowStale: true })?.record;
+    return previous && record && sameVerifiableKey(previous, record) ? previous : record;
   }
 
   /** Stops sending changes that have not reached Redis yet. */
@@ -143,7 +177,7 @@ export class VerificationCache implements KeyLookup {
    */
   async changed(before: KeyRecord, after: KeyRecord | undefined): Promise<void> {
     const hashes = [...new Set([...secretHashes(before), ...(after ? secretHashes(after) : [])])];
-    const invalidation = { hashes, record: after, sentAt: this.clock() };
+    const invalidation = { hashes, record: viewOf(after), sentAt: this.clock() };
     this.apply(invalidation);
     if (await this.propagate(invalidation)) return;
     for (const hash of hashes) this.unpropagated.add(hash);
@@ -210,8 +244,9 @@ export class VerificationCache implements KeyLookup {
       });
     }
     if (!record || !newest || this.settings.degradedTtlMs <= 0) return;
-    for (const hash of secretHashes(record)) {
-      if (hashes.includes(hash)) this.local?.set(hash, { record }, { ttl: this.settings.degradedTtlMs });
+    const view = verifiableKey(record);
+    for (const hash of secretHashes(view)) {
+      if (hashes.includes(hash)) this.local?.set(hash, { record: view }, { ttl: this.settings.degradedTtlMs });
     }
   }
 
@@ -229,7 +264,7 @@ export class VerificationCache implements KeyLookup {
       return shared.kind === "hit" ? shared : { record: undefined, readAt: now };
     }
     this.metrics?.cacheLookup("store");
-    const record = await this.inner.findByHash(hash);
+    const record = viewOf(await this.inner.findByHash(hash));
     await this.shared?.fill(hash, record, now);
     return { record, readAt: now };
   }
@@ -240,9 +275,14 @@ export class VerificationCache implements KeyLookup {
    * so even a change whose invalidation never arrived is seen everywhere
    * within the TTL.
    */
-  private ttlFor(record: KeyRecord | undefined, readAt: number): number {
+  private ttlFor(record: VerifiableKey | undefined, readAt: number): number {
     if (!record) return this.bus?.connected ? this.settings.absentTtlMs : this.settings.degradedTtlMs;
     const left = readAt + this.settings.ttlMs - this.clock();
     return Math.min(left, this.bus?.connected ? this.settings.ttlMs : this.settings.degradedTtlMs);
   }
+}
+
+/** Only what verification reads, so that a cached key holds on to nothing else (the store answers whole records). */
+function viewOf(record: VerifiableKey | undefined): VerifiableKey | undefined {
+  return record && verifiableKey(record);
 }

@@ -48,7 +48,14 @@ export interface Config {
   readonly authFailuresPerMinute: number;
   readonly hashSecret?: string | undefined;
   readonly ratelimitFallback: "local" | "deny";
-  readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly degradedTtlMs: number };
+  readonly cache: {
+    /** What this process's cache of keys may take in memory (estimated bytes); 0 turns it off. */
+    readonly maxBytes: number;
+    /** Deprecated: a bound on the number of cached keys as well (KEYWARD_CACHE_MAX_ENTRIES), when set. */
+    readonly maxEntries?: number | undefined;
+    readonly ttlMs: number;
+    readonly degradedTtlMs: number;
+  };
   readonly usageFlushMs: number;
   /** How replicas lease blocks of a key's credits (src/credits/credit-leases.ts). */
   readonly creditLeases: { readonly max: number; readonly ttlMs: number; readonly idleMs: number };
@@ -63,6 +70,13 @@ export interface Config {
   /** Bounds on every connection to either port. */
   readonly connections: ConnectionLimits;
 }
+
+/**
+ * The in-process cache's default bound, 64 MiB: with the sidecar's V8 heap of
+ * 256 MiB (deploy/kubernetes/sidecar.yaml) that leaves about 190 MiB for the
+ * rest of the process and the garbage between collections (see README).
+ */
+export const DEFAULT_CACHE_MAX_BYTES = 64 * 2 ** 20;
 
 const port = (fallback: number) =>
   z.coerce
@@ -140,7 +154,13 @@ const schema = z.object({
     error: "must be at least 32 characters",
   }),
   KEYWARD_RATELIMIT_FALLBACK: z.enum(["local", "deny"]).default("local"),
-  KEYWARD_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+  KEYWARD_CACHE_MAX_BYTES: z.coerce
+    .number({ error: "must be a whole number of bytes" })
+    .int("must be a whole number of bytes")
+    .min(0, "must be a whole number of bytes")
+    .max(2 ** 40, "must be at most 1 TiB")
+    .default(DEFAULT_CACHE_MAX_BYTES),
+  KEYWARD_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).optional(),
   KEYWARD_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   KEYWARD_CACHE_DEGRADED_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   KEYWARD_USAGE_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
@@ -290,6 +310,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     hashSecret: settings.KEYWARD_HASH_SECRET,
     ratelimitFallback: settings.KEYWARD_RATELIMIT_FALLBACK,
     cache: {
+      maxBytes: settings.KEYWARD_CACHE_MAX_BYTES,
       maxEntries: settings.KEYWARD_CACHE_MAX_ENTRIES,
       ttlMs: settings.KEYWARD_CACHE_TTL_MS,
       degradedTtlMs: settings.KEYWARD_CACHE_DEGRADED_TTL_MS,

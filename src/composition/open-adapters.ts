@@ -55,8 +55,14 @@ export async function openAdapters(config: Config, logger: Logger, metrics: Metr
     ? await openMongo(config.mongodbUri, config.mongodbDatabase, config.audit, logger)
     : openMemory(config.audit);
   const local = { ...config.cache, absentTtlMs: LOCAL_ABSENT_TTL_MS };
+  if (config.cache.maxEntries !== undefined) {
+    logger.warn(
+      "KEYWARD_CACHE_MAX_ENTRIES is deprecated: the cache is bounded in bytes by KEYWARD_CACHE_MAX_BYTES; the number of entries is still bounded as set",
+    );
+  }
   if (!config.redisUrl) {
     const cache = new VerificationCache(records.keys, { settings: local, metrics, clock });
+    metrics.watchCacheBytes(() => cache.localBytes);
     return { ...records, keys: propagateChanges(records.keys, cache), cache, limiter: new MemoryRateLimiter() };
   }
   const redis = openRedis(
@@ -82,6 +88,7 @@ export async function openAdapters(config: Config, logger: Logger, metrics: Metr
     metrics,
     clock,
   });
+  metrics.watchCacheBytes(() => cache.localBytes);
   return {
     ...records,
     keys: propagateChanges(records.keys, cache),

@@ -1,7 +1,7 @@
 import type { Clock } from "../keys/clock.js";
 import { type LeaseSizing, leaseTake, leaseWant } from "../keys/credit-lease.js";
-import type { KeyRecord } from "../keys/key-record.js";
 import { refillDue } from "../keys/refill.js";
+import type { VerifiableKey } from "../keys/verifiable-key.js";
 import type { Logger } from "../observability/logger.js";
 import type { CreditLedger } from "../ports/credit-ledger.js";
 import { applyDueRefill, type CreditSpender, type CreditSpendOutcome } from "../verification/credits.js";
@@ -70,7 +70,7 @@ export class CreditLeases implements CreditSpender {
 
   constructor(private readonly deps: CreditLeaseDeps) {}
 
-  spend(record: KeyRecord, cost: number, now: number): Promise<CreditSpendOutcome> {
+  spend(record: VerifiableKey, cost: number, now: number): Promise<CreditSpendOutcome> {
     return this.queued(record.keyId, (state) => this.spendNow(record, cost, now, state));
   }
 
@@ -107,7 +107,12 @@ export class CreditLeases implements CreditSpender {
     return [...this.keys.values()].filter((state) => state.lease).length;
   }
 
-  private async spendNow(record: KeyRecord, cost: number, now: number, state: KeyCredits): Promise<CreditSpendOutcome> {
+  private async spendNow(
+    record: VerifiableKey,
+    cost: number,
+    now: number,
+    state: KeyCredits,
+  ): Promise<CreditSpendOutcome> {
     const { ledger } = this.deps;
     const periodStart = refillDue(record, now);
     if (periodStart) {

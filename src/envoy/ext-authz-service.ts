@@ -12,7 +12,7 @@ import type { ServiceHandlers } from "../chain/call.js";
 import { peerAddress } from "../chain/peer-address.js";
 import { SharedReplies } from "../chain/shared-replies.js";
 import type { Clock } from "../keys/clock.js";
-import type { KeyRecord } from "../keys/key-record.js";
+import type { VerifiableKey } from "../keys/verifiable-key.js";
 import { FAILURE_WINDOW_MS, type FailureCounter } from "../ratelimit/failure-counter.js";
 import type { Verification, Verify } from "../verification/verification.js";
 import { MAX_COST, readVerificationRequest } from "../verification/verification-request.js";
@@ -52,7 +52,7 @@ const OK = 0;
  * with its status_on_error), never a verification.
  */
 export function createExtAuthzService(deps: ExtAuthzDeps): ServiceHandlers<typeof Authorization> {
-  const allowedAnswers = new SharedReplies<KeyRecord, string, CheckResponse>();
+  const allowedAnswers = new SharedReplies<VerifiableKey, string, CheckResponse>();
   return {
     async check(request, call) {
       // Worked out only when some client has failed lately: nearly always none has.
@@ -126,7 +126,7 @@ function clientAddress(request: CheckRequest): string | undefined {
  */
 export const IDENTITY_HEADERS = ["x-keyward-key-id", "x-keyward-owner-id", "x-keyward-keyspace-id"] as const;
 
-function allowed(record: KeyRecord, keyHeader: string): CheckResponse {
+function allowed(record: VerifiableKey, keyHeader: string): CheckResponse {
   const values = [record.keyId, record.ownerId, record.keyspaceId];
   const identity = { key_id: record.keyId, owner_id: record.ownerId, keyspace_id: record.keyspaceId };
   return create(CheckResponseSchema, {

@@ -1,4 +1,4 @@
-import type { KeyRecord } from "./key-record.js";
+import type { VerifiableKey } from "./verifiable-key.js";
 
 /** What the record alone says of a presented secret. */
 export type KeyState = "valid" | "revoked" | "disabled" | "expired";
@@ -8,7 +8,7 @@ export type KeyState = "valid" | "revoked" | "disabled" | "expired";
  * disabled → expired. `hash` is the hash of the presented secret: a secret
  * replaced by RerollKey counts as revoked once its grace period is over.
  */
-export function checkKey(record: KeyRecord, hash: string, now: number): KeyState {
+export function checkKey(record: VerifiableKey, hash: string, now: number): KeyState {
   if (record.revoked || !secretIsLive(record, hash, now)) return "revoked";
   if (!record.enabled) return "disabled";
   if (isExpired(record, now)) return "expired";
@@ -16,11 +16,11 @@ export function checkKey(record: KeyRecord, hash: string, now: number): KeyState
 }
 
 /** Whether the key's expiry has passed. */
-export function isExpired(record: KeyRecord, now: number): boolean {
+export function isExpired(record: Pick<VerifiableKey, "expiresAt">, now: number): boolean {
   return record.expiresAt !== undefined && record.expiresAt.getTime() <= now;
 }
 
-function secretIsLive(record: KeyRecord, hash: string, now: number): boolean {
+function secretIsLive(record: VerifiableKey, hash: string, now: number): boolean {
   if (record.hash === hash) return true;
   const retired = record.retiredSecrets.find((secret) => secret.hash === hash);
   return retired !== undefined && retired.validUntil.getTime() > now;

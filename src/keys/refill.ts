@@ -1,4 +1,8 @@
-import type { KeyRecord, RefillPolicy } from "./key-record.js";
+import type { RefillPolicy } from "./key-record.js";
+import type { VerifiableKey } from "./verifiable-key.js";
+
+/** What refills are worked out from. */
+type Credited = Pick<VerifiableKey, "refill" | "remaining" | "createdAt">;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -23,7 +27,7 @@ export function refillPeriodStart(policy: RefillPolicy, now: number): number {
  * when it has had it. A key that was never refilled counts from its creation,
  * so a key created mid-period keeps the credits it was created with.
  */
-export function refillDue(record: KeyRecord, now: number): Date | undefined {
+export function refillDue(record: Credited, now: number): Date | undefined {
   if (!record.refill || record.remaining === undefined) return undefined;
   const periodStart = refillPeriodStart(record.refill, now);
   const last = (record.refill.lastRefilledAt ?? record.createdAt).getTime();
@@ -31,7 +35,7 @@ export function refillDue(record: KeyRecord, now: number): Date | undefined {
 }
 
 /** The credits a key has at `now`: its count, or the refill amount once a refill is due. */
-export function creditsAt(record: KeyRecord, now: number): number | undefined {
+export function creditsAt(record: Credited, now: number): number | undefined {
   return record.refill && refillDue(record, now) ? record.refill.amount : record.remaining;
 }
 

@@ -100,6 +100,18 @@ export class Metrics {
     this.creditWrites.labels(operation).inc();
   }
 
+  /** Reports, at each scrape, what the in-process key cache holds by its own estimate (KEYWARD_CACHE_MAX_BYTES bounds it). */
+  watchCacheBytes(read: () => number): void {
+    new Gauge({
+      name: "keyward_cache_bytes",
+      help: "Estimated memory of this process's key cache, answers and encodings made from its keys included.",
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   dependency(name: string, up: boolean, seconds: number): void {
     this.dependencyUp.labels(name).set(up ? 1 : 0);
     this.dependencyLatency.labels(name).observe(seconds);

@@ -1,4 +1,5 @@
 import type { KeyChanges, KeyRecord } from "../keys/key-record.js";
+import type { VerifiableKey } from "../keys/verifiable-key.js";
 import type { KeyspaceFilter } from "./keyspace-filter.js";
 
 /** Which keys ListKeys wants; empty fields match everything. */
@@ -29,8 +30,12 @@ export interface KeyRecords {
   insertMany(records: readonly KeyRecord[]): Promise<readonly (Error | undefined)[]>;
   /** The key with this id, if any. */
   get(keyId: string): Promise<KeyRecord | undefined>;
-  /** The key whose current or retired secret has this hash, if any. */
-  findByHash(hash: string): Promise<KeyRecord | undefined>;
+  /**
+   * The key whose current or retired secret has this hash, if any, as
+   * verification reads it: caches answer this lookup with what they keep, so
+   * it never promises the full record (a store may answer it, as it is a VerifiableKey too).
+   */
+  findByHash(hash: string): Promise<VerifiableKey | undefined>;
   /** Keys matching the query, ordered by key id (creation order). */
   list(query: KeyQuery): Promise<KeyRecord[]>;
   /** Applies the changes to the key and returns it as it is now, or undefined when there is no such key. */

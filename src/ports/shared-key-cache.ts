@@ -1,9 +1,9 @@
-import type { KeyRecord } from "../keys/key-record.js";
+import type { VerifiableKey } from "../keys/verifiable-key.js";
 
 /** What the shared cache knows about a secret's hash. */
 export type SharedLookup =
   /** `readAt`: when the copy was read from the key store (ms since the epoch), so no replica keeps it too long. */
-  | { readonly kind: "hit"; readonly record: KeyRecord; readonly readAt: number }
+  | { readonly kind: "hit"; readonly record: VerifiableKey; readonly readAt: number }
   /** The key store had no key with this hash when it was last asked. */
   | { readonly kind: "absent" }
   /** Not cached, recently invalidated, or the cache could not be reached: ask the key store. */
@@ -16,7 +16,7 @@ export type SharedLookup =
 export interface SharedKeyCache {
   get(hash: string): Promise<SharedLookup>;
   /** Stores the key store's answer, read at `readAt`, unless the hash was invalidated meanwhile (so stale data cannot land). */
-  fill(hash: string, record: KeyRecord | undefined, readAt: number): Promise<void>;
+  fill(hash: string, record: VerifiableKey | undefined, readAt: number): Promise<void>;
   /** Forgets the hashes and refuses fills of them for a while; false when the cache could not be reached. */
   invalidate(hashes: readonly string[]): Promise<boolean>;
 }
@@ -28,7 +28,7 @@ export interface SharedKeyCache {
  */
 export interface Invalidation {
   readonly hashes: readonly string[];
-  readonly record?: KeyRecord | undefined;
+  readonly record?: VerifiableKey | undefined;
   readonly sentAt: number;
 }
 

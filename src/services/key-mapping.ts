@@ -27,6 +27,7 @@ import {
 import { isExpired } from "../keys/key-checks.js";
 import type { KeyChanges, KeyRecord, KeySettings, RatelimitPolicy, RefillPolicy } from "../keys/key-record.js";
 import { creditsAt } from "../keys/refill.js";
+import type { VerifiableKey } from "../keys/verifiable-key.js";
 import type { LimitOverride, LimitResult } from "../ratelimit/limits.js";
 import { applyUpdateMask } from "./update-mask.js";
 
@@ -70,7 +71,7 @@ export function toKeyMessage(record: KeyRecord, now: number): Key {
 
 /** VerifyKey's answer: the outcome and the key's public fields. */
 export function toVerifyAnswer(
-  record: KeyRecord,
+  record: VerifiableKey,
   code: VerifyCode,
   credits: { readonly remaining: number; readonly refillAt?: number | undefined } | undefined,
   ratelimits: readonly LimitResult[],

@@ -10,7 +10,7 @@ import type { Principal } from "../auth/principal.js";
 import type { ServiceHandlers } from "../chain/call.js";
 import { peerAddress } from "../chain/peer-address.js";
 import { SharedReplies } from "../chain/shared-replies.js";
-import type { KeyRecord } from "../keys/key-record.js";
+import type { VerifiableKey } from "../keys/verifiable-key.js";
 import type { FailureCounter } from "../ratelimit/failure-counter.js";
 import type { Verification, VerificationStatus, Verify } from "../verification/verification.js";
 import { type InvalidInput, readVerificationRequest } from "../verification/verification-request.js";
@@ -36,7 +36,7 @@ const NOT_FOUND = Object.freeze(create(VerifyKeyResponseSchema, { valid: false, 
  * applies); then the verification itself.
  */
 export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
-  const answers = new SharedReplies<KeyRecord, VerificationStatus, VerifyKeyResponse>();
+  const answers = new SharedReplies<VerifiableKey, VerificationStatus, VerifyKeyResponse>();
   return async (request, call) => {
     // Without a root key, nothing but the address tells callers apart; it is worked out only when
     // some address has failed lately (nearly always none has) or this call fails.
@@ -70,7 +70,7 @@ export function createVerifyKey(deps: VerifyKeyDeps): VerifyKey {
    * a shared reply: made once per cached record and reused, and encoded once
    * by the transport. A changed key is a new record object, with answers of its own.
    */
-  function unchangingAnswer(record: KeyRecord, status: VerificationStatus): VerifyKeyResponse {
+  function unchangingAnswer(record: VerifiableKey, status: VerificationStatus): VerifyKeyResponse {
     return answers.get(record, status, () =>
       create(VerifyKeyResponseSchema, toVerifyAnswer(record, verifyCodeOf(status), undefined, [])),
     );

@@ -1,5 +1,5 @@
-import type { KeyRecord } from "../keys/key-record.js";
 import { refillDue } from "../keys/refill.js";
+import type { VerifiableKey } from "../keys/verifiable-key.js";
 import type { CreditLedger } from "../ports/credit-ledger.js";
 
 /**
@@ -9,7 +9,7 @@ import type { CreditLedger } from "../ports/credit-ledger.js";
  */
 export async function applyDueRefill(
   keys: Pick<CreditLedger, "refillCredits">,
-  record: KeyRecord,
+  record: VerifiableKey,
   now: number,
 ): Promise<boolean> {
   const periodStart = refillDue(record, now);
@@ -29,7 +29,7 @@ export interface CreditSpendOutcome {
  * against the ledger (`directCredits`).
  */
 export interface CreditSpender {
-  spend(record: KeyRecord, cost: number, now: number): Promise<CreditSpendOutcome>;
+  spend(record: VerifiableKey, cost: number, now: number): Promise<CreditSpendOutcome>;
 }
 
 /** One conditional write per verification: the ledger's spendCredits, after any due refill. */

@@ -6,8 +6,9 @@ import type { Clock } from "../keys/clock.js";
 import { checkKey, type KeyState } from "../keys/key-checks.js";
 import type { ImportedKeyHasher, KeyHasher } from "../keys/key-hasher.js";
 import { parseKey } from "../keys/key-material.js";
-import type { KeyRecord, UsageOutcome } from "../keys/key-record.js";
+import type { UsageOutcome } from "../keys/key-record.js";
 import { nextRefillAt } from "../keys/refill.js";
+import type { VerifiableKey } from "../keys/verifiable-key.js";
 import type { Role } from "../keyspaces/keyspace-record.js";
 import type { KeyLookup } from "../ports/key-records.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
@@ -24,7 +25,7 @@ export type VerificationStatus = KeyState | "notFound" | "insufficientPermission
 export interface Verification {
   readonly status: VerificationStatus;
   /** The key; absent when the status is notFound. */
-  readonly record?: KeyRecord | undefined;
+  readonly record?: VerifiableKey | undefined;
   /** Every rate limit the verification counted against. */
   readonly ratelimits: readonly LimitResult[];
   /** Credits left, when this verification looked at them (it spent them, or found too few). */
@@ -101,7 +102,7 @@ export function createVerification(deps: VerificationDeps): Verify {
     return NOT_FOUND;
   }
 
-  async function holds(record: KeyRecord, query: PermissionQuery): Promise<boolean> {
+  async function holds(record: VerifiableKey, query: PermissionQuery): Promise<boolean> {
     // Roles live on the keyspace; fetch them only when the key has any.
     const roles = record.roles.length > 0 ? await deps.keyspaceRoles(record.keyspaceId) : [];
     const held = effectivePermissions(record, roles);

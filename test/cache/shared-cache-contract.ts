@@ -16,7 +16,7 @@ import { waitFor } from "../support/wait-for.js";
 
 const silent = createLogger("silent");
 export const sharedCacheSettings: LocalCacheSettings = {
-  maxEntries: 1_000,
+  maxBytes: 16 * 2 ** 20,
   ttlMs: 60_000,
   degradedTtlMs: 300,
   absentTtlMs: 60_000,

@@ -13,7 +13,7 @@ function setup(now: () => number) {
   const { store, calls } = countingKeyStore(new MemoryKeyStore());
   const keys = cachedKeyStore(store, {
     settings: {
-      maxEntries: 100,
+      maxBytes: 2 ** 20,
       ttlMs: 60_000,
       degradedTtlMs: 60_000,
       absentTtlMs: 60_000,

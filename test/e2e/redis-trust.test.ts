@@ -1,9 +1,10 @@
 import { createHash, createHmac } from "node:crypto";
 import { Code } from "@connectrpc/connect";
-import { createClient } from "redis";
+import { createClient, RESP_TYPES } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
+import { encodeCachedKey } from "../../src/adapters/redis/key-record-codec.js";
 import { generateKey } from "../../src/keys/key-material.js";
 import { callError, connectRoute, type Route, type RouteClient } from "../support/clients.js";
 import { startTestKeyward, type TestKeyward } from "../support/keyward.js";
@@ -44,6 +45,12 @@ afterAll(async () => {
   await redis.stop();
 });
 
+/** keyward_redis_rejected_values_total{kind="cache"} of the shared Keyward, 0 before the first. */
+async function rejectedCacheValues(): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${keyward.httpPort}/metrics`)).text();
+  return Number(/keyward_redis_rejected_values_total\{kind="cache"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+}
+
 const sha256 = (key: string) => createHash("sha256").update(key).digest("base64url");
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -56,7 +63,7 @@ function forgedRootKey() {
     prefix: "kw_root",
     permissions: ["keyspace.*.*", "keyspace.root.*"],
   });
-  return { key, hash: record.hash, json: JSON.stringify(record) };
+  return { key, record, hash: record.hash, json: JSON.stringify(record) };
 }
 
 /** Every shape an attacker might write: today's unsigned format, and signed ones under a guessed secret. */
@@ -66,11 +73,28 @@ function forgeries(redisKey: string, payload: string): string[] {
   return [payload, `kw1.${guessed("guess")}.${payload}`, `kw1.${"A".repeat(22)}.${payload}`, `kw1..${payload}`];
 }
 
+/** The same in the shared cache's binary form (issue 11): the compact layout, bare or signed as `kw2` under a guess. */
+function binaryForgeries(redisKey: string, payload: Buffer): Buffer[] {
+  const guessed = (secret: string) =>
+    createHmac("sha256", secret).update(`kw2\n${redisKey}\n`).update(payload).digest().subarray(0, 16);
+  const kw2 = Buffer.from("kw2");
+  return [
+    payload,
+    Buffer.concat([kw2, guessed("guess"), payload]),
+    Buffer.concat([kw2, Buffer.alloc(16), payload]),
+    Buffer.concat([kw2, payload]),
+  ];
+}
+
 describe.each(["grpc-js → gRPC port", "connect → HTTP port"] as Route[])("over %s", (route) => {
   it("issue 9 item 1: a record written into Redis does not make a made-up key a root key", async () => {
     const forged = forgedRootKey();
     const redisKey = `kw:key:{${forged.hash}}`;
-    for (const value of forgeries(redisKey, `${Date.now()}|${forged.json}`)) {
+    const layout = Buffer.concat([Buffer.of(1), encodeCachedKey(forged.record, Date.now(), forged.hash)]);
+    for (const value of [
+      ...forgeries(redisKey, `${Date.now()}|${forged.json}`),
+      ...binaryForgeries(redisKey, layout),
+    ]) {
       await attacker.set(redisKey, value);
       const client = connectRoute(route, keyward, forged.key);
       expect(await callError(client.call(K.listKeys, { keyspaceId: "root" }))).toMatchObject({
@@ -153,12 +177,15 @@ describe("the shared cache", () => {
     const { key, keyId } = await admin.call(K.createKey, { name: "captured" });
     expect((await admin.call(K.verifyKey, { key })).code).toBe(VerifyCode.VALID);
     const redisKey = `kw:key:{${sha256(key)}}`;
-    const captured = await attacker.get(redisKey);
+    const captured = await attacker.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }).get(redisKey);
     expect(captured).not.toBeNull();
     await admin.call(K.revokeKey, { keyId });
-    await attacker.set(redisKey, captured as string);
+    const rejectedBefore = await rejectedCacheValues();
+    await attacker.set(redisKey, captured as Buffer);
     await pause(150); // past the copy the revocation message carried: the next lookup reads Redis
     expect((await admin.call(K.verifyKey, { key })).code).toBe(VerifyCode.REVOKED);
+    // Refused for its age, not for its signature: the copy was authentic.
+    expect(await rejectedCacheValues()).toBe(rejectedBefore);
   });
 
   it("issue 9 item 1: a refused value is counted in a metric and logged without the value", async () => {

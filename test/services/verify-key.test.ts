@@ -29,7 +29,7 @@ function pipeline() {
   const { store, calls } = countingKeyStore(new MemoryKeyStore());
   const keys = cachedKeyStore(store, {
     settings: {
-      maxEntries: 10_000,
+      maxBytes: 16 * 2 ** 20,
       ttlMs: 60_000,
       degradedTtlMs: 60_000,
       absentTtlMs: 60_000,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { KeyRecord } from "../../src/keys/key-record.js";
+import { type VerifiableKey, verifiableKey } from "../../src/keys/verifiable-key.js";
 import type { KeyspaceRecord } from "../../src/keyspaces/keyspace-record.js";
 
 let sequence = 0;
@@ -34,6 +35,20 @@ export function sampleRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
     revocationReason: "",
     ...overrides,
   };
+}
+
+/** A key as the README's first example makes it (a name and an owner, nothing else), as verification reads it. */
+export function typicalKey(): VerifiableKey {
+  return verifiableKey(
+    sampleRecord({
+      keyId: "key_01KBMZ8W6B5N8X0V9YJ3QHT2RD",
+      name: "billing service",
+      ownerId: "user_42",
+      orgId: "",
+      environment: "",
+      createdAt: new Date(),
+    }),
+  );
 }
 
 let keyspaceSequence = 0;

@@ -1,6 +1,7 @@
-import type { KeyRecord } from "../../keys/key-record.js";
+import { RESP_TYPES } from "redis";
+import type { VerifiableKey } from "../../keys/verifiable-key.js";
 import type { SharedKeyCache, SharedLookup } from "../../ports/shared-key-cache.js";
-import { decodeRecord, encodeRecord } from "./key-record-codec.js";
+import { decodeCachedKey, encodeCachedKey } from "./key-record-codec.js";
 import type { RedisClient } from "./redis-connection.js";
 import type { RejectionReporter } from "./rejected-values.js";
 import type { ValueSigner } from "./value-signer.js";
@@ -14,6 +15,11 @@ export interface RedisKeyCacheTtls {
 
 const ABSENT = "absent";
 const TOMBSTONE = "tombstone";
+/** How text values (tombstones, and everything an older version wrote) begin. */
+const TEXT_PREFIX = Buffer.from("kw1.");
+/** The first byte of a binary value: a key in the layout of key-record-codec.ts, or "no such key". */
+const KEY = Buffer.of(1);
+const ABSENT_BYTES = Buffer.of(2);
 
 /**
  * Key records in Redis under `kw:key:{<hash>}` (hash-tagged: on a cluster,
@@ -25,24 +31,28 @@ const TOMBSTONE = "tombstone";
  * retried by the caller.
  */
 export class RedisKeyCache implements SharedKeyCache {
+  /** The same client, answering values as bytes. */
+  private readonly bytes;
+
   constructor(
     private readonly client: RedisClient,
     private readonly ttls: RedisKeyCacheTtls,
     private readonly signer: ValueSigner,
     private readonly rejected: RejectionReporter,
-  ) {}
+  ) {
+    this.bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+  }
 
   async get(hash: string): Promise<SharedLookup> {
     const name = cacheKey(hash);
-    let stored: string | null;
+    let stored: Buffer | null;
     try {
-      stored = await this.client.get(name);
+      stored = await this.bytes.get(name);
     } catch {
       return { kind: "unknown" };
     }
     if (stored === null) return { kind: "unknown" };
-    const value = this.signer.open(name, stored);
-    const lookup = value === undefined ? undefined : parse(value);
+    const lookup = this.parse(name, hash, stored);
     if (!lookup) {
       this.rejected("cache");
       return { kind: "unknown" };
@@ -50,13 +60,17 @@ export class RedisKeyCache implements SharedKeyCache {
     return lookup;
   }
 
-  async fill(hash: string, record: KeyRecord | undefined, readAt: number): Promise<void> {
-    const [value, ttl] = record
-      ? [`${readAt}|${encodeRecord(record)}`, this.ttls.recordMs]
-      : [ABSENT, this.ttls.absentMs];
+  async fill(hash: string, record: VerifiableKey | undefined, readAt: number): Promise<void> {
     const name = cacheKey(hash);
+    let payload: Buffer;
+    try {
+      payload = record ? Buffer.concat([KEY, encodeCachedKey(record, readAt, hash)]) : ABSENT_BYTES;
+    } catch {
+      return; // a number the layout cannot hold: not cached, asked of the store next time
+    }
+    const ttl = record ? this.ttls.recordMs : this.ttls.absentMs;
     await this.client
-      .set(name, this.signer.sign(name, value), { condition: "NX", expiration: { type: "PX", value: ttl } })
+      .set(name, this.signer.signBytes(name, payload), { condition: "NX", expiration: { type: "PX", value: ttl } })
       .catch(() => {});
   }
 
@@ -77,19 +91,29 @@ export class RedisKeyCache implements SharedKeyCache {
       () => false,
     );
   }
-}
 
-/** An authenticated value as a lookup; undefined when it does not read as one. */
-function parse(value: string): SharedLookup | undefined {
-  if (value === TOMBSTONE) return { kind: "unknown" };
-  if (value === ABSENT) return { kind: "absent" };
-  const separator = value.indexOf("|");
-  const readAt = Number(value.slice(0, separator));
-  if (separator < 1 || !Number.isSafeInteger(readAt)) return undefined;
-  try {
-    return { kind: "hit", readAt, record: decodeRecord(value.slice(separator + 1)) };
-  } catch {
-    return undefined;
+  /**
+   * An authenticated value as a lookup; undefined when it is not authentic
+   * or does not read as one. Tombstones (and values an older version wrote)
+   * are text signed as `kw1`; keys and "no such key" markers are bytes signed
+   * as `kw2`. A key in the older layout is a miss, not a rejection.
+   */
+  private parse(name: string, hash: string, stored: Buffer): SharedLookup | undefined {
+    if (stored.subarray(0, TEXT_PREFIX.length).equals(TEXT_PREFIX)) {
+      const text = this.signer.open(name, stored.toString("utf8"));
+      if (text === undefined) return undefined;
+      return text === ABSENT ? { kind: "absent" } : { kind: "unknown" };
+    }
+    const payload = this.signer.openBytes(name, stored);
+    if (payload === undefined) return undefined;
+    if (payload.length === 1 && payload[0] === ABSENT_BYTES[0]) return { kind: "absent" };
+    if (payload[0] !== KEY[0]) return undefined;
+    try {
+      const { key, readAt } = decodeCachedKey(payload.subarray(1), hash);
+      return { kind: "hit", record: key, readAt };
+    } catch {
+      return undefined;
+    }
   }
 }
 
