@@ -172,7 +172,7 @@ async function main(): Promise<void> {
   const server = await startServer(rootKey, {}, TRACE_GC ? { nodeFlags: ["--trace-gc"] } : {});
   // A second server without the in-process cache, so that every lookup is answered by Redis;
   // a third as a loopback sidecar would run, where VerifyKey needs no root key.
-  const redisOnly = await startServer(rootKey, { KEYWARD_CACHE_MAX_ENTRIES: "0" });
+  const redisOnly = await startServer(rootKey, { KEYWARD_CACHE_MAX_BYTES: "0" });
   // It also answers Envoy's rate-limit service, with one rule no run reaches.
   const ratelimitRules = join(scratch, "ratelimit.yaml");
   writeFileSync(
