@@ -17,7 +17,10 @@ export async function startMongoStandin() {
   const { port } = server.server.address();
   let stopped;
   return {
-    uri: `mongodb://127.0.0.1:${port}/`,
+    // The stand-in cannot stream heartbeats (the driver's "auto" monitoring uses an exhaust
+    // cursor, and the stand-in ends it with "Server ended moreToCome unexpectedly", which
+    // clears the pool and fails whatever is in flight): poll instead.
+    uri: `mongodb://127.0.0.1:${port}/?serverMonitoringMode=poll`,
     stop: () => (stopped ??= server.stop()),
   };
 }

@@ -4,6 +4,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { waitForPort } from "./redis.js";
 
 /**
  * redis-server processes a test starts for itself: on private ports, in a
@@ -52,7 +53,7 @@ export class RedisProcesses {
     ];
     const child = spawn("redis-server", [file, ...common, ...args], { stdio: "ignore" });
     this.running.set(port, child);
-    await waitForPort(port);
+    await waitForPort(port, 200);
   }
 
   /** Kills the server on `port` at once, as a crash would (whatever it has not replicated is lost). */
@@ -114,17 +115,4 @@ function isFree(port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.once("connect", () => resolve(socket.end() !== undefined));
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
 }

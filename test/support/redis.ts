@@ -64,8 +64,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+/** Waits until something listens on the port (every 50 ms, `attempts` times). */
+export async function waitForPort(port: number, attempts = 100): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
       socket.once("connect", () => resolve(socket.end() !== undefined));
