@@ -69,11 +69,16 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
     url: ports.map((port) => `redis://127.0.0.1:${port}`).join(","),
     async shardOf(key) {
       const slot = Number((await redisCli(alive[0] as number, "cluster", "keyslot", key)).trim());
-      const slots = (await redisCli(alive[0] as number, "--json", "cluster", "slots")).trim();
-      const ranges = JSON.parse(slots) as [number, number, [string, number], [string, number]][];
-      const range = ranges.find(([from, to]) => from <= slot && slot <= to);
-      if (!range) throw new Error(`no node serves slot ${slot}`);
-      return { master: range[2][1], replica: range[3][1] };
+      type Range = [number, number, [string, number], [string, number] | undefined];
+      let range: Range | undefined;
+      // After an earlier failover, the old master may still be rejoining as this slot's replica.
+      await until(`slot ${slot} to have a master and a replica`, async () => {
+        const slots = (await redisCli(alive[0] as number, "--json", "cluster", "slots")).trim();
+        range = (JSON.parse(slots) as Range[]).find(([from, to]) => from <= slot && slot <= to);
+        return range?.[3] !== undefined;
+      });
+      const [, , master, replica] = range as Range;
+      return { master: master[1], replica: (replica as [string, number])[1] };
     },
     async killMaster(port, onKilled) {
       const before = await shards();
