@@ -18,8 +18,9 @@ import { createClient as connectRpc } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createClient as createRedisClient } from "redis";
 import { VerifyCode } from "../gen/keyward/v1/key_pb.js";
-import { KeyService } from "../gen/keyward/v1/key_service_pb.js";
+import { KeyService, VerifyKeyRequestSchema, VerifyKeyResponseSchema } from "../gen/keyward/v1/key_service_pb.js";
 import { generateRootKey } from "../src/composition/bootstrap.js";
+import { openSession, unary } from "./h2-unary.js";
 import {
   LAYERS,
   layerShares,
@@ -125,20 +126,26 @@ function keyClient(port: number) {
   return connectRpc(KeyService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
 }
 
-/** VerifyKey for `seconds` with keys drawn uniformly from `secrets[0, n)`; answers per second and non-VALID answers. */
+/**
+ * VerifyKey for `seconds` with keys drawn uniformly from `secrets[0, n)`, over
+ * bare HTTP/2 (see h2-unary.ts); answers per second, latency, and how many
+ * calls answered other than VALID or failed.
+ */
 async function verifyLoad(port: number, rootKey: string, secrets: readonly string[], n: number, seconds: number) {
-  const clients = Array.from({ length: CONNECTIONS }, () => keyClient(port));
+  const sessions = Array.from({ length: CONNECTIONS }, () => openSession(`http://127.0.0.1:${port}`));
   const headers = { authorization: `Bearer ${rootKey}` };
+  const path = "/keyward.v1.KeyService/VerifyKey";
   const until = performance.now() + seconds * 1000;
   let answered = 0;
   const latencies: number[] = [];
   let notValid = 0;
   let failed = 0;
-  const worker = async (client: ReturnType<typeof keyClient>) => {
+  const worker = async (session: (typeof sessions)[number]) => {
     while (performance.now() < until) {
       const sent = performance.now();
       try {
-        const { code } = await client.verifyKey({ key: secrets[uniformIndex(n)] as string }, { headers });
+        const key = secrets[uniformIndex(n)] as string;
+        const { code } = await unary(session, path, headers, VerifyKeyRequestSchema, { key }, VerifyKeyResponseSchema);
         answered += 1;
         latencies.push(performance.now() - sent);
         if (code !== VerifyCode.VALID) notValid += 1;
@@ -148,7 +155,10 @@ async function verifyLoad(port: number, rootKey: string, secrets: readonly strin
     }
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => worker(clients[i % CONNECTIONS] as never)));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, (_, i) => worker(sessions[i % CONNECTIONS] as (typeof sessions)[number])),
+  );
+  for (const session of sessions) session.close();
   latencies.sort((a, b) => a - b);
   const rps = answered / ((performance.now() - started) / 1000);
   return { rps, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), notValid, failed };
