@@ -64,13 +64,13 @@ const NOT_FOUND: Verification = Object.freeze({ status: "notFound", ratelimits: 
  */
 export function createVerification(deps: VerificationDeps): Verify {
   return async (request, scope) => {
-    const checked = parseKey(request.key) !== undefined;
-    // A key failing the checksum is looked up only when some keyspace imports keys of its prefix.
     const { imported } = deps;
-    if (!checked && !(imported && (await imported.rules.mayReach(request.key)))) return notFound();
-    const hash = checked
-      ? deps.hasher(request.key)
-      : (imported as NonNullable<typeof imported>).hasher.ofKey(request.key);
+    const checked = parseKey(request.key) !== undefined;
+    let hash: string;
+    if (checked) hash = deps.hasher(request.key);
+    // A key failing the checksum is looked up only when some keyspace imports keys of its prefix.
+    else if (imported && (await imported.rules.mayReach(request.key))) hash = imported.hasher.ofKey(request.key);
+    else return notFound();
     const record = await deps.keys.findByHash(hash);
     if (!record || !scope(record.keyspaceId)) return notFound();
     if (!checked && !(await imported?.rules.accepts(record.keyspaceId, request.key))) return notFound();
