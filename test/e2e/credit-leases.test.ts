@@ -4,10 +4,9 @@ import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { generateRootKey } from "../../src/composition/bootstrap.js";
 import { connectRoute, type RouteClient } from "../support/clients.js";
-import { TEST_REDIS_SECRET } from "../support/keyward.js";
-import { startTestMongo, type TestMongo } from "../support/mongo.js";
 import { type KeywardProcess, startKeywardProcess } from "../support/process.js";
-import { type PrivateRedis, startPrivateRedis } from "../support/redis.js";
+import type { PrivateRedis } from "../support/redis.js";
+import { type ReplicaPair, startReplicaPair } from "../support/replica-pair.js";
 
 /**
  * Credits spent from leases by two Keyward processes sharing one MongoDB and
@@ -20,42 +19,22 @@ const rootKey = generateRootKey();
 const LEASE_MAX = 500;
 const CREDITS = 10_000;
 const MIDDLE = Math.floor(CREDITS / 3);
-let mongo: TestMongo;
+let pair: ReplicaPair;
 let redis: PrivateRedis;
-let replicas: KeywardProcess[];
+let replicas: ReplicaPair["replicas"];
 let a: RouteClient;
 let b: RouteClient;
-
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [mongo, redis] = await Promise.all([startTestMongo(), startPrivateRedis()]);
-  env = {
-    MONGODB_URI: mongo.uri,
-    MONGODB_DATABASE: mongo.database,
-    REDIS_URL: redis.url,
-    KEYWARD_REDIS_SECRET: TEST_REDIS_SECRET,
-    KEYWARD_ROOT_KEY: rootKey,
+  pair = await startReplicaPair(rootKey, {
     KEYWARD_CREDIT_LEASE_MAX: String(LEASE_MAX),
     KEYWARD_CREDIT_LEASE_TTL_MS: "3000",
     KEYWARD_CREDIT_LEASE_IDLE_MS: "300",
-  };
-  replicas = await Promise.all([
-    startKeywardProcess("node", ["dist/src/main.js"], env),
-    startKeywardProcess("node", ["dist/src/main.js"], env),
-  ]);
-  [a, b] = replicas.map((replica) => connectRoute("grpc-js → gRPC port", { ...replica, rootKey })) as [
-    RouteClient,
-    RouteClient,
-  ];
+  });
+  ({ redis, replicas, a, b, env } = pair);
 }, 60_000);
-afterAll(async () => {
-  a?.close();
-  b?.close();
-  const running = (replicas ?? []).filter(({ child }) => child.exitCode === null && child.signalCode === null);
-  await Promise.all(running.map((replica) => replica.signal("SIGTERM")));
-  await Promise.all([mongo?.stop(), redis?.stop()]);
-});
+afterAll(() => pair?.stop());
 
 /** The sum of a counter's samples on a replica's /metrics. */
 async function counter(replica: KeywardProcess, name: string): Promise<number> {
@@ -189,7 +168,7 @@ describe("credits leased by two replicas", () => {
     const { key, keyId } = await a.call(K.createKey, { name: "hot through a SIGKILL", remaining: BigInt(CREDITS) });
     const run = await spendAll(key, [a, b], CREDITS, {
       atAdmitted: MIDDLE,
-      during: () => (replicas[1] as KeywardProcess).signal("SIGKILL"),
+      during: () => replicas[1].signal("SIGKILL"),
       kills: b,
     });
     // What a still holds goes back when its GetKey reads the key; a then spends what is left.

@@ -7,11 +7,9 @@ import { RateLimitResponse_Code, RateLimitService } from "../../gen/envoy/servic
 import { VerifyCode } from "../../gen/keyward/v1/key_pb.js";
 import { KeyService } from "../../gen/keyward/v1/key_service_pb.js";
 import { generateRootKey } from "../../src/composition/bootstrap.js";
-import { connectRoute, type RouteClient } from "../support/clients.js";
-import { TEST_REDIS_SECRET } from "../support/keyward.js";
-import { startTestMongo, type TestMongo } from "../support/mongo.js";
-import { type KeywardProcess, startKeywardProcess } from "../support/process.js";
-import { type PrivateRedis, startPrivateRedis } from "../support/redis.js";
+import type { RouteClient } from "../support/clients.js";
+import type { PrivateRedis } from "../support/redis.js";
+import { type ReplicaPair, startReplicaPair } from "../support/replica-pair.js";
 
 /**
  * Two Keyward processes sharing one Redis (of this test's own, so it can be
@@ -19,9 +17,8 @@ import { type PrivateRedis, startPrivateRedis } from "../support/redis.js";
  */
 const K = KeyService.method;
 const rootKey = generateRootKey();
-let mongo: TestMongo;
+let pair: ReplicaPair;
 let redis: PrivateRedis;
-let replicas: KeywardProcess[];
 let a: RouteClient;
 let b: RouteClient;
 
@@ -33,29 +30,11 @@ writeFileSync(
 );
 
 beforeAll(async () => {
-  [mongo, redis] = await Promise.all([startTestMongo(), startPrivateRedis()]);
-  const env = {
-    KEYWARD_RATELIMIT_CONFIG: rulesFile,
-    MONGODB_URI: mongo.uri,
-    MONGODB_DATABASE: mongo.database,
-    REDIS_URL: redis.url,
-    KEYWARD_REDIS_SECRET: TEST_REDIS_SECRET,
-    KEYWARD_ROOT_KEY: rootKey,
-  };
-  replicas = await Promise.all([
-    startKeywardProcess("node", ["dist/src/main.js"], env),
-    startKeywardProcess("node", ["dist/src/main.js"], env),
-  ]);
-  [a, b] = replicas.map((replica) => connectRoute("grpc-js → gRPC port", { ...replica, rootKey })) as [
-    RouteClient,
-    RouteClient,
-  ];
+  pair = await startReplicaPair(rootKey, { KEYWARD_RATELIMIT_CONFIG: rulesFile });
+  ({ redis, a, b } = pair);
 }, 60_000);
 afterAll(async () => {
-  a?.close();
-  b?.close();
-  await Promise.all((replicas ?? []).map((replica) => replica.signal("SIGTERM")));
-  await Promise.all([mongo?.stop(), redis?.stop()]);
+  await pair?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
